@@ -1,0 +1,117 @@
+"""Registries: component name -> ``"module:Class"``, imported only when used.
+
+Third-party plug-ins register through entry points (groups ``xlir.retrievers``,
+``xlir.rerankers``, ``xlir.translators``, ``xlir.encoders``).
+"""
+
+from __future__ import annotations
+
+import difflib
+import importlib
+import importlib.util
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from xlir.errors import MissingDependencyError, UnknownComponentError
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Entry:
+    name: str
+    target: str  # "module:attr"
+    extra: str | None = None  # pip extra that provides its dependencies
+    requires: tuple[str, ...] = ()  # top-level modules it needs
+    description: str = ""
+
+
+class Registry:
+    """A named set of lazily imported components; duplicate names are refused."""
+
+    def __init__(self, kind: str, group: str):
+        self.kind = kind
+        self.group = group
+        self._entries: dict[str, Entry] = {}
+        self._plugins_loaded = False
+
+    def add(
+        self,
+        name: str,
+        target: str,
+        *,
+        extra: str | None = None,
+        requires: tuple[str, ...] = (),
+        description: str = "",
+    ) -> None:
+        if name in self._entries:
+            raise ValueError(f"{self.kind} {name!r} is already registered ({self._entries[name].target})")
+        if ":" not in target:
+            raise ValueError(f"target must be 'module:attr', got {target!r}")
+        self._entries[name] = Entry(name, target, extra, tuple(requires), description)
+
+    def _load_plugins(self) -> None:
+        if self._plugins_loaded:
+            return
+        self._plugins_loaded = True
+        from importlib.metadata import entry_points
+
+        for ep in entry_points(group=self.group):
+            if ep.name in self._entries:
+                logger.warning("ignoring plug-in %s %r: name already registered", self.kind, ep.name)
+                continue
+            self._entries[ep.name] = Entry(ep.name, ep.value.replace(" ", ""), None, (), "plug-in")
+
+    def names(self) -> list[str]:
+        self._load_plugins()
+        return sorted(self._entries)
+
+    def entry(self, name: str) -> Entry:
+        self._load_plugins()
+        try:
+            return self._entries[name]
+        except KeyError:
+            available = ", ".join(sorted(self._entries)) or "(none)"
+            close = difflib.get_close_matches(name, self._entries, n=1)
+            hint = f"; did you mean {close[0]!r}?" if close else ""
+            raise UnknownComponentError(f"unknown {self.kind} {name!r}; available: {available}{hint}") from None
+
+    def is_available(self, name: str) -> bool:
+        """True when the modules the component needs are installed (nothing is imported)."""
+        return all(importlib.util.find_spec(m) is not None for m in self.entry(name).requires)
+
+    def get(self, name: str) -> Any:
+        """Import and return the component class. Raises UnknownComponentError or MissingDependencyError."""
+        entry = self.entry(name)
+        module_name, _, attr = entry.target.partition(":")
+        missing = [m for m in entry.requires if importlib.util.find_spec(m) is None]
+        if missing:
+            raise MissingDependencyError(_install_hint(self.kind, name, missing, entry.extra))
+        try:
+            module = importlib.import_module(module_name)
+        except ImportError as e:
+            raise MissingDependencyError(_install_hint(self.kind, name, [e.name or str(e)], entry.extra)) from e
+        return getattr(module, attr)
+
+    def create(self, name: str, **params: Any) -> Any:
+        return self.get(name)(**params)
+
+
+def _install_hint(kind: str, name: str, missing: list[str], extra: str | None) -> str:
+    what = ", ".join(missing)
+    if extra:
+        return f"{kind} {name!r} needs {what}, which is not installed; run: pip install \"xlir[{extra}]\""
+    return f"{kind} {name!r} needs {what}, which is not installed"
+
+
+RETRIEVERS = Registry("retriever", "xlir.retrievers")
+RERANKERS = Registry("reranker", "xlir.rerankers")
+TRANSLATORS = Registry("translator", "xlir.translators")
+ENCODERS = Registry("encoder", "xlir.encoders")
+
+RETRIEVERS.add(
+    "bm25",
+    "xlir.retrievers.bm25:BM25Retriever",
+    description="native BM25 over a memory-mapped inverted index, multilingual analyzers",
+)
