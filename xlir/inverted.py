@@ -193,59 +193,49 @@ class InvertedIndex:
             raise IndexFormatError(f"{folder}: corrupt index (vocabulary and postings sizes disagree)")
         return index
 
-    def query_matrix(self, queries: Sequence[dict[str, float]]):
-        """CSR matrix (n_queries x n_terms) of query term weights; unknown terms are dropped."""
-        import scipy.sparse as sp
-
+    def query_arrays(self, queries: Sequence[dict[str, float]]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """CSR arrays (indptr, term ids, weights) of query term weights; unknown terms and weights <= 0 are dropped."""
         term_ids = self.term_ids
-        indptr = [0]
-        cols: list[int] = []
-        vals: list[float] = []
-        for q in queries:
+        indptr = np.zeros(len(queries) + 1, dtype=np.int64)
+        terms: list[int] = []
+        weights: list[float] = []
+        for i, q in enumerate(queries):
             for term, w in q.items():
                 t = term_ids.get(term)
-                if t is not None:
-                    cols.append(t)
-                    vals.append(w)
-            indptr.append(len(cols))
-        return sp.csr_matrix(
-            (np.asarray(vals, dtype=np.float32), np.asarray(cols, dtype=np.int32), np.asarray(indptr, dtype=np.int32)),
-            shape=(len(queries), self.n_terms),
-        )
+                if t is not None and w > 0:  # the kernel relies on positive weights
+                    terms.append(t)
+                    weights.append(w)
+            indptr[i + 1] = len(terms)
+        return indptr, np.asarray(terms, dtype=np.int32), np.asarray(weights, dtype=np.float32)
+
+    def search(
+        self, queries: Sequence[dict[str, float]], k: int, values: np.ndarray | None = None
+    ) -> list[tuple[np.ndarray, np.ndarray]]:
+        """Per query (term -> weight), the ``k`` best (doc rows, scores) by dot product, best first.
+
+        ``values`` replaces the stored posting values (BM25 passes its impacts).
+        Ties are broken by lower doc row.
+        """
+        from xlir._kernels import search_batch
+
+        k = max(1, min(int(k), max(self.n_docs, 1)))
+        q_indptr, q_terms, q_weights = self.query_arrays(queries)
+        nq = len(queries)
+        out_docs = np.empty((nq, k), dtype=np.int32)
+        out_scores = np.empty((nq, k), dtype=np.float32)
+        out_counts = np.zeros(nq, dtype=np.int64)
+        if nq and self.n_docs:
+            search_batch(
+                q_indptr, q_terms, q_weights,
+                np.asarray(self.indptr), np.asarray(self.doc_ids),
+                np.asarray(self.values if values is None else values, dtype=np.float32),
+                self.n_docs, k, out_docs, out_scores, out_counts,
+            )
+        return [(out_docs[i, : out_counts[i]], out_scores[i, : out_counts[i]]) for i in range(nq)]
 
     def postings_matrix(self, values: np.ndarray | None = None):
-        """CSR matrix (n_terms x n_docs) over the postings with ``values`` (default: stored values)."""
+        """scipy CSR matrix (n_terms x n_docs) over the postings (for analysis and export)."""
         import scipy.sparse as sp
 
-        indptr = np.asarray(self.indptr)
-        if self.nnz < 2**31 - 1:
-            indptr = indptr.astype(np.int32)  # keeps scipy from copying doc_ids to a common index dtype
         data = self.values if values is None else values
-        matrix = sp.csr_matrix.__new__(sp.csr_matrix)
-        # constructing through the (data, indices, indptr) path would validate and possibly copy
-        # hundreds of MB of memory-mapped arrays; they were validated when written
-        sp.csr_matrix.__init__(
-            matrix, (data, self.doc_ids, indptr), shape=(self.n_terms, self.n_docs), copy=False
-        )
-        return matrix
-
-
-def top_k(scores, k: int) -> list[tuple[np.ndarray, np.ndarray]]:
-    """Per row of a CSR score matrix, the ``k`` best (doc index, score), best first.
-
-    Ties are broken by lower doc index, so results do not depend on the order scipy
-    happened to produce candidates in.
-    """
-    out = []
-    indptr, indices, data = scores.indptr, scores.indices, scores.data
-    for i in range(scores.shape[0]):
-        start, end = indptr[i], indptr[i + 1]
-        docs = indices[start:end]
-        vals = data[start:end]
-        if end - start > k:
-            kth = np.partition(vals, len(vals) - k)[len(vals) - k]
-            keep = vals >= kth
-            docs, vals = docs[keep], vals[keep]
-        order = np.lexsort((docs, -vals))[:k]
-        out.append((docs[order], vals[order]))
-    return out
+        return sp.csr_matrix((data, self.doc_ids, self.indptr), shape=(self.n_terms, self.n_docs))

@@ -20,7 +20,8 @@ def datasets() -> None:
 @click.option("--docs-lang", help="Language of the documents (omit with --pooled).")
 @click.option("--pooled", is_flag=True, help="All languages' documents in one corpus (LAReQA setting).")
 @click.option("--output", "-o", required=True, type=click.Path(file_okay=False, path_type=Path))
-def export(name: str, data_dir: Path, queries_lang: str, docs_lang: str | None, pooled: bool, output: Path) -> None:
+@click.option("--overwrite", is_flag=True, help="Replace existing output files.")
+def export(name: str, data_dir: Path, queries_lang: str, docs_lang: str | None, pooled: bool, output: Path, overwrite: bool) -> None:
     """Export collection NAME into OUTPUT (docs.jsonl, queries.tsv, qrels.txt)."""
     from xlir.analysis import normalize_lang
     from xlir.datasets.xquad_r import export_xquad_r
@@ -33,6 +34,7 @@ def export(name: str, data_dir: Path, queries_lang: str, docs_lang: str | None, 
         queries_lang=normalize_lang(queries_lang),
         docs_lang=None if pooled else normalize_lang(docs_lang),
         pooled=pooled,
+        overwrite=overwrite,
     )
     for path in files.values():
         click.echo(str(path))

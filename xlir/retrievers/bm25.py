@@ -10,7 +10,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from xlir.inverted import InvertedIndex, InvertedIndexBuilder, top_k
+from xlir.inverted import InvertedIndex, InvertedIndexBuilder
 from xlir.errors import ParamError
 from xlir.progress import progress
 from xlir.retrievers.base import IndexedRetriever
@@ -18,7 +18,7 @@ from xlir.types import Doc, Query, Run
 
 logger = logging.getLogger(__name__)
 
-_QUERY_BATCH = 256  # bounds the memory of the (queries x docs) candidate matrix
+_QUERY_BATCH = 1024  # queries analyzed and scored per kernel call
 
 
 @dataclass(frozen=True)
@@ -95,17 +95,9 @@ class BM25Retriever(IndexedRetriever):
         self.index_ = builder.build()
         self._finish_docstore(writer)
         self._weights = bm25_weights(self.index_, self.params.k1, self.params.b)
-        self._matrix = None
         logger.info(
             "indexed %d documents: %d terms, %d postings", self.index_.n_docs, self.index_.n_terms, self.index_.nnz
         )
-
-    def _postings(self):
-        if self._matrix is None:
-            if self._weights is None:
-                self._weights = bm25_weights(self.index_, self.params.k1, self.params.b)
-            self._matrix = self.index_.postings_matrix(self._weights)
-        return self._matrix
 
     def analyze_queries(self, queries: Sequence[Query]) -> list[dict[str, float]]:
         out = []
@@ -118,14 +110,15 @@ class BM25Retriever(IndexedRetriever):
         self._require_index()
         if k < 1:
             raise ParamError(f"k must be >= 1, got {k}")
-        matrix = self._postings()
+        if self._weights is None:
+            self._weights = bm25_weights(self.index_, self.params.k1, self.params.b)
         ids = self.docs.ids
         run: Run = {}
         batches = range(0, len(queries), _QUERY_BATCH)
         for start in progress(batches, show_progress=show_progress, desc="bm25 search", unit="batch"):
             batch = queries[start : start + _QUERY_BATCH]
-            scores = self.index_.query_matrix(self.analyze_queries(batch)) @ matrix
-            for q, (rows, vals) in zip(batch, top_k(scores.tocsr(), k)):
+            hits = self.index_.search(self.analyze_queries(batch), k, self._weights)
+            for q, (rows, vals) in zip(batch, hits):
                 run[q.id] = {ids[r]: float(v) for r, v in zip(rows.tolist(), vals.tolist())}
         return run
 
@@ -165,4 +158,3 @@ class BM25Retriever(IndexedRetriever):
                 "%s: index was built with analyzer %s, this xlir has %s; query terms may not match", folder, saved, current
             )
         self._weights = store.load_array(folder, "bm25_weights.npy", mmap=mmap) if "bm25_weights.npy" in manifest["files"] else None
-        self._matrix = None

@@ -1,0 +1,111 @@
+"""Shared helpers for the readers and writers: numbered lines, gzip, output targets."""
+
+from __future__ import annotations
+
+import contextlib
+import gzip
+import io
+import logging
+import os
+import re
+from pathlib import Path
+from typing import IO, Iterator
+
+from xlir.errors import InputError
+from xlir.io.atomic import atomic_open
+
+logger = logging.getLogger(__name__)
+
+_SPACE = re.compile(r"\s")
+_DIGITS = re.compile(r"[0-9]+")
+
+
+def suffixes(path: Path) -> tuple[str, bool]:
+    """The format suffix (lower case, ``.gz`` removed) and whether the file is gzipped."""
+    name = path.name.lower()
+    gz = name.endswith(".gz")
+    if gz:
+        name = name[:-3]
+    return Path(name).suffix, gz
+
+
+def check_readable(path: str | os.PathLike) -> Path:
+    """``path`` as a Path; raises :class:`InputError` when it is not a file."""
+    p = Path(path)
+    if not p.is_file():
+        raise InputError("no such file" if not p.exists() else "not a file", path=p)
+    return p
+
+
+def open_binary(path: Path) -> IO[bytes]:
+    return gzip.open(path, "rb") if suffixes(path)[1] else open(path, "rb")
+
+
+def iter_lines(path: Path) -> Iterator[tuple[int, str]]:
+    """``(line_number, text)`` for every non-blank line, without its line end.
+
+    Each line is decoded on its own so that bad UTF-8 is reported with its line number.
+    """
+    with open_binary(path) as f:
+        try:
+            for lineno, raw in enumerate(f, 1):
+                try:
+                    line = raw.decode("utf-8")
+                except UnicodeDecodeError as e:
+                    raise InputError(f"invalid UTF-8 ({e.reason})", path=path, line=lineno) from None
+                if lineno == 1 and line.startswith("\ufeff"):  # BOM from Windows editors
+                    line = line[1:]
+                line = line.rstrip("\r\n")
+                if line.strip():
+                    yield lineno, line
+        except (OSError, EOFError) as e:  # truncated or corrupt gzip
+            raise InputError(f"cannot read file: {e}", path=path) from None
+
+
+def count_lines(path: str | os.PathLike) -> int:
+    """Number of non-blank lines in ``path`` (gzip-aware), e.g. a progress bar's total."""
+    p = check_readable(path)
+    n = 0
+    with open_binary(p) as f:
+        for raw in f:
+            if raw.strip():
+                n += 1
+    return n
+
+
+@contextlib.contextmanager
+def open_output(target: str | os.PathLike | IO[str]) -> Iterator[IO[str]]:
+    """A text stream for ``target``: a file object is used as is (and not closed);
+    a path is written atomically, gzipped when it ends in ``.gz``."""
+    if hasattr(target, "write"):
+        yield target  # type: ignore[misc]
+        return
+    path = Path(target)  # type: ignore[arg-type]
+    if suffixes(path)[1]:
+        with atomic_open(path, "wb") as raw:
+            # mtime=0: the same data gives the same bytes, so outputs can be compared.
+            with gzip.GzipFile(fileobj=raw, mode="wb", mtime=0, filename="") as gz:
+                with io.TextIOWrapper(gz, encoding="utf-8", newline="\n") as text:
+                    yield text
+    else:
+        with atomic_open(path, "w") as f:
+            yield f
+
+
+def check_token(value: object, what: str) -> str:
+    """``value`` if it is a non-empty string without whitespace (a TREC file field)."""
+    if not isinstance(value, str) or not value or _SPACE.search(value):
+        raise ValueError(f"{what} {value!r} cannot be written: it must be a non-empty string without whitespace")
+    return value
+
+
+def natural_qid_order(qids) -> list[str]:
+    """Query ids sorted numerically when all are ASCII digits, else as strings."""
+    qids = list(qids)
+    if qids and all(_DIGITS.fullmatch(q) for q in qids):
+        return sorted(qids, key=lambda q: (int(q), q))  # q breaks ties like "01" vs "1"
+    return sorted(qids)
+
+
+def has_space(value: str) -> bool:
+    return _SPACE.search(value) is not None
