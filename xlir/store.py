@@ -159,6 +159,8 @@ def read_manifest(path: str | os.PathLike, *, check_files: bool = True) -> dict[
     if check_files:
         for name, entry in manifest["files"].items():
             fp = path / name
+            if isinstance(entry, dict) and entry.get("derived") and not fp.exists():
+                continue  # derived structures (ANN graphs) are rebuilt from the stored arrays
             if not fp.exists():
                 raise IndexFormatError(f"{path}: corrupt index, file {name} listed in the manifest is missing")
             expected = entry.get("bytes") if isinstance(entry, dict) else None

@@ -1,10 +1,10 @@
-"""The :class:`Analyzer`: text -> index terms for one language, and :func:`get_analyzer`.
+"""The :class:`Analyzer` (text -> index terms for one language) and :func:`get_analyzer`.
 
-Speed comes from doing per text only what C does fast (``str.split``) and doing all
-tokenization, normalization, stopword filtering, stemming and CJK/Thai splitting once per
-distinct whitespace-delimited chunk (``"l'avion,"``): the result is cached as a tuple of
-terms, and a text becomes its terms with ``chain.from_iterable(map(cache.__getitem__,
-chunks))``, a loop that never enters Python (5x faster than a ``re.findall`` per text).
+Speed comes from doing per text only what C does fast (``str.split``) and everything else
+(tokenization, normalization, stopwords, stemming, CJK/Thai bigrams) once per distinct
+whitespace-delimited chunk such as ``"l'avion,"``. The result is cached as a tuple of
+terms, so a text becomes its terms with ``chain.from_iterable(map(cache.__getitem__,
+chunks))``, a loop that never enters Python: 5x faster than one ``re.findall`` per text.
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ __all__ = ["Analyzer", "get_analyzer", "ANALYZER_VERSION"]
 # Bump whenever a change alters the terms any analyzer produces: indexes record it.
 ANALYZER_VERSION = 1
 
-_MAX_CACHE = 300_000  # entries per cache before it is reset (~100 MB for both caches)
-_CACHED_TERMS = 4  # results with more terms (long CJK/Thai runs) are not cached
+_MAX_CACHE = 200_000  # entries per cache before it is emptied (roughly 40 MB)
+_CACHED_TERMS = 4  # results with more terms (long CJK/Thai runs) rarely repeat: not cached
 
 # Clitics dropped before an apostrophe (Lucene's default elision articles per language).
 _ELISION = {
@@ -42,87 +42,88 @@ _ELISION = {
 
 
 class Analyzer:
-    """Turns text into index terms for one language.
+    """Turns text into index terms for one language; get one from :func:`get_analyzer`.
 
-    Build one with :func:`get_analyzer`; calling it on a text returns its list of terms.
+    Pipeline per token: NFKC, decimal digits to ASCII, lowercase (case folding; Turkish
+    dotted/dotless i), apostrophe handling (elision, possessive), split into script runs
+    (CJK -> bigrams, Thai -> cluster bigrams), script normalizer, stopwords, stemmer.
     """
 
-    def __init__(
-        self,
-        profile: LanguageProfile,
-        *,
-        stem: bool = True,
-        stopwords: bool = True,
-    ):
+    def __init__(self, profile: LanguageProfile, *, stem: bool = True, stopwords: bool = True):
         self.profile = profile
         self.lang = profile.code
-        self._lower = normalize.lowercaser("turkish" if profile.normalizer == "turkish" else "casefold")
-        self._lower_name = "turkish" if profile.normalizer == "turkish" else "casefold"
+        self._args = (profile.code, bool(stem), bool(stopwords))
+        self._lower = normalize.lowercaser(profile.lowercase)
         self._norm = normalize.normalizer(profile.normalizer)
         self._pre = normalize.pre_table()
         self._needs_pre = normalize.pre_regex().search
         self._elision = _ELISION.get(profile.code, set())
-        self._stemmer_name = profile.stemmer if stem else None
+        self._words = tokenize.word_regex().findall
+        self._runs = tokenize.run_regex().findall
         self._stem = None
+        self._stemmer_name = profile.stemmer if stem else None
         if self._stemmer_name:
             import Stemmer
 
             self._stem = Stemmer.Stemmer(self._stemmer_name).stemWord
-        self._words = tokenize.word_regex().findall
-        self._runs = tokenize.run_regex().findall
         self._stop: frozenset[str] = frozenset()
         self._stop_info: dict[str, Any] | None = None
         if stopwords and profile.stopwords:
-            self._stop, self._stop_info = self._load_stopwords(profile)
-        self._cache: dict[str, tuple[str, ...]] = {}  # whitespace-delimited chunk -> terms
+            self._stop, self._stop_info = self._load_stopwords()
+        self._chunks: dict[str, tuple[str, ...]] = {}  # whitespace-delimited chunk -> terms
         self._tokens: dict[str, tuple[str, ...]] = {}  # regex token -> terms
         self._lock = threading.Lock()
 
     def __repr__(self) -> str:
-        return f"Analyzer(lang={self.lang!r}, stemmer={self._stemmer_name!r}, stopwords={len(self._stop)})"
+        return (f"Analyzer(lang={self.lang!r}, stemmer={self._stemmer_name!r}, "
+                f"stopwords={len(self._stop)})")
+
+    def __reduce__(self):  # pickle (e.g. to worker processes) as the get_analyzer call
+        return (_restore, self._args)
 
     # -- public -----------------------------------------------------------------------
 
     def __call__(self, text: str) -> list[str]:
-        """Return the terms of ``text`` in order (stopwords removed, stemmed)."""
+        """Return the terms of ``text`` in order (normalized, stopwords removed, stemmed)."""
         chunks = text.split()
         try:
-            return list(chain.from_iterable(map(self._cache.__getitem__, chunks)))
+            return list(chain.from_iterable(map(self._chunks.__getitem__, chunks)))
         except KeyError:
             return self._slow(chunks)
 
     def analyze_batch(self, texts: Iterable[str]) -> list[list[str]]:
         """Return the terms of each text."""
-        return [self(t) for t in texts]
+        return [self(text) for text in texts]
 
     def config(self) -> dict[str, Any]:
-        """Return a JSON-able description that fully determines the terms produced; it is
-        stored in index manifests and accepted by :meth:`from_config`."""
+        """Return a JSON-able description that determines the terms produced; index
+        manifests store it and :meth:`from_config` re-creates the analyzer from it."""
         return {
             "analyzer_version": ANALYZER_VERSION,
             "lang": self.lang,
-            "tokenizer": self.profile.tokenizer,
+            "tokenizer": "unicode_words",
             "cjk": "bigram",
             "thai": "cluster_bigram",
             "normalization": "NFKC",
-            "lowercase": self._lower_name,
+            "lowercase": self.profile.lowercase,
             "char_normalizer": self.profile.normalizer,
             "apostrophe": self.profile.apostrophe,
             "stemmer": self._stemmer_name,
+            "stem_first": self.profile.stem_first and self._stem is not None,
             "stopwords": dict(self._stop_info) if self._stop_info else None,
         }
 
     @classmethod
     def from_config(cls, config: Mapping[str, Any]) -> "Analyzer":
-        """Re-create the analyzer described by ``config`` (from :meth:`config`).
+        """Return the analyzer described by ``config`` (a :meth:`config` result).
 
-        Raises XlirError when this version of xlir cannot reproduce it exactly.
+        Raises XlirError when this version of xlir would produce different terms.
         """
         version = config.get("analyzer_version")
         if version != ANALYZER_VERSION:
             raise XlirError(
-                f"index was analyzed with analyzer version {version}, this xlir has version "
-                f"{ANALYZER_VERSION}; rebuild the index"
+                f"the index was analyzed with analyzer version {version}, this xlir has "
+                f"version {ANALYZER_VERSION}; rebuild the index"
             )
         analyzer = get_analyzer(
             config["lang"],
@@ -134,15 +135,15 @@ class Analyzer:
         if diff:
             raise XlirError(
                 f"cannot re-create the analyzer: {', '.join(diff)} differ "
-                f"(stored {config}, this xlir {mine}); rebuild the index"
+                f"(stored {dict(config)}, this xlir {mine}); rebuild the index"
             )
         return analyzer
 
     # -- internals --------------------------------------------------------------------
 
     def _slow(self, chunks: list[str]) -> list[str]:
-        """Analyze whitespace-delimited chunks, caching the results of short ones."""
-        cache, tokens = self._cache, self._tokens
+        """The terms of ``chunks``, analyzing and caching those not seen before."""
+        cache, tokens = self._chunks, self._tokens
         out: list[str] = []
         with self._lock:  # PyStemmer objects are not thread-safe
             if len(cache) > _MAX_CACHE:
@@ -152,23 +153,22 @@ class Analyzer:
             for chunk in chunks:
                 terms = cache.get(chunk)
                 if terms is None:
-                    terms = []
+                    found: list[str] = []
                     for raw in self._words(chunk):
-                        found = tokens.get(raw)
-                        if found is None:
-                            found = tuple(self._analyze_token(raw))
-                            if len(found) <= _CACHED_TERMS:
-                                tokens[raw] = found
-                        terms.extend(found)
-                    terms = tuple(terms)
-                    # long CJK/Thai runs rarely repeat: caching them would only fill memory
+                        these = tokens.get(raw)
+                        if these is None:
+                            these = tuple(self._analyze_token(raw))
+                            if len(these) <= _CACHED_TERMS:
+                                tokens[raw] = these
+                        found.extend(these)
+                    terms = tuple(found)
                     if len(terms) <= _CACHED_TERMS:
                         cache[chunk] = terms
                 out.extend(terms)
         return out
 
     def _clean(self, raw: str) -> str:
-        """NFKC, digit/apostrophe folding and lowercasing of one raw token."""
+        """NFKC, digit/apostrophe folding and lowercasing of one token."""
         if raw.isascii():
             return self._lower(raw)
         token = unicodedata.normalize("NFKC", raw)
@@ -179,13 +179,13 @@ class Analyzer:
     def _split_apostrophes(self, token: str) -> list[str]:
         parts = token.split("'")
         mode = self.profile.apostrophe
-        if mode == "drop_suffix":  # Turkish: İstanbul'da -> istanbul (Lucene's ApostropheFilter)
+        if mode == "drop_suffix":  # Turkish: istanbul'da -> istanbul (Lucene's ApostropheFilter)
             return parts[:1]
         if mode == "possessive":  # English: obama's -> obama, don't -> dont
-            if parts[-1] == "s":
+            if len(parts) > 1 and parts[-1] == "s":
                 parts.pop()
             return ["".join(parts)]
-        if mode == "elision" and parts[0] in self._elision:  # l'avion -> avion
+        if mode == "elision" and parts[0] in self._elision:  # French: l'avion -> avion
             parts.pop(0)
         return parts
 
@@ -221,16 +221,17 @@ class Analyzer:
         parts = self._split_apostrophes(word) if "'" in word else [word]
         return [self._norm(p) for p in parts] if self._norm is not None else parts
 
-    def _load_stopwords(self, profile: LanguageProfile) -> tuple[frozenset[str], dict[str, Any] | None]:
-        found = sw.stopword_list(profile.code)
+    def _load_stopwords(self) -> tuple[frozenset[str], dict[str, Any] | None]:
+        found = sw.stopword_list(self.lang)
         if found is None:
             return frozenset(), None
         words, selection = found
-        # stopwords match tokens after lowercasing and script normalization, before stemming
-        norm = {form for w in words for form in self._stop_forms(w)} - {""}
-        digest = hashlib.sha1("\n".join(sorted(norm)).encode()).hexdigest()[:12]
-        info = {"source": sw.SOURCE, "selection": selection, "count": len(norm), "sha1": digest}
-        return frozenset(norm), info
+        # stopwords are matched after lowercasing and script normalization, before stemming
+        forms = {form for w in words for form in self._stop_forms(w)} - {""}
+        digest = hashlib.sha1("\n".join(sorted(forms)).encode()).hexdigest()[:12]
+        info = {"source": sw.source(selection), "selection": selection, "count": len(forms),
+                "sha1": digest}
+        return frozenset(forms), info
 
 
 @lru_cache(maxsize=None)
@@ -238,10 +239,20 @@ def _cached(code: str, stem: bool, stopwords: bool) -> Analyzer:
     return Analyzer(PROFILES[code], stem=stem, stopwords=stopwords)
 
 
-def get_analyzer(lang: str, *, stem: bool = True, stopwords: bool = True) -> Analyzer:
-    """Return the (shared, cached) analyzer for ``lang``.
+def _restore(lang: str, stem: bool, stopwords: bool) -> Analyzer:
+    return _cached(lang, stem, stopwords)
 
-    ``lang`` is any code :func:`normalize_lang` accepts, or ``multi`` for a
-    language-agnostic analyzer. Raises UnknownLanguageError for unknown codes.
+
+def get_analyzer(lang: str, *, stem: bool = True, stopwords: bool = True) -> Analyzer:
+    """Return the shared analyzer for ``lang`` (any code :func:`normalize_lang` accepts, or
+    ``multi`` for language-agnostic analysis).
+
+    ``stem``/``stopwords`` turn stemming and stopword removal off where the language has
+    them. Raises UnknownLanguageError for an unknown code.
     """
-    return _cached(normalize_lang(lang), bool(stem), bool(stopwords))
+    code = normalize_lang(lang)
+    profile = PROFILES[code]
+    # equivalent requests share one analyzer (and its caches)
+    stem = bool(stem) and profile.stemmer is not None
+    stopwords = bool(stopwords) and profile.stopwords and sw.stopword_list(code) is not None
+    return _cached(code, stem, bool(stopwords))

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
 import logging
+import shutil
 import time
 from pathlib import Path
 
@@ -43,8 +45,14 @@ def index(state, corpus: Path, retriever: str, lang: str, output: Path | None, p
     options.setdefault("lang", lang)
     model = RETRIEVERS.create(retriever, **options)
     start = time.perf_counter()
-    model.index(read_corpus(corpus, lang=lang), show_progress=state.show_progress)
+    kwargs = {}
+    if "work_dir" in inspect.signature(model.index).parameters:
+        # finished chunks survive an interruption here; re-running the command resumes
+        kwargs["work_dir"] = output.parent / f".{output.name}.partial"
+    model.index(read_corpus(corpus, lang=lang), show_progress=state.show_progress, **kwargs)
     model.save(output, overwrite=overwrite)
+    if "work_dir" in kwargs:
+        shutil.rmtree(kwargs["work_dir"], ignore_errors=True)
     elapsed = time.perf_counter() - start
     logger.info(
         "indexed %d documents in %.1fs (%.0f docs/s) -> %s",
