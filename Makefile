@@ -19,5 +19,11 @@ test: $(BIN)/python
 	$(PIP) -e ".[test]"
 	$(BIN)/python -m pytest -q
 
+DATA ?= ../shared/data
+bench-bm25: $(BIN)/python
+	$(PIP) -e ".[bench]"
+	$(BIN)/python benchmarks/bm25_quality.py --data $(DATA)
+	$(BIN)/python benchmarks/bm25_speed.py
+
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

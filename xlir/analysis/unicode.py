@@ -9,9 +9,11 @@ from functools import cache
 
 __all__ = ["CJK", "THAI", "marks_class", "decimal_digits"]
 
-# Scripts written without spaces. CJK: Hangul Jamo, CJK radicals/punctuation-free blocks,
-# Hiragana, Katakana (incl. the prolonged sound mark), Bopomofo, Hangul compatibility Jamo,
-# CJK Ext A, Unified Ideographs, Hangul syllables, compatibility ideographs, Ext B-H.
+# Letters of scripts whose runs become bigrams: Hangul Jamo, CJK and Kangxi radicals,
+# ideographic iteration marks, Hiragana, Katakana (with the prolonged sound mark),
+# Bopomofo, Hangul compatibility Jamo, CJK Ext A, Unified Ideographs, Hangul syllables,
+# compatibility ideographs, half-width Katakana, Ext B-H. Punctuation is not \w, so the
+# tokenizer never passes it here.
 CJK = (
     "\u1100-\u11ff\u2e80-\u2fdf\u3005-\u3007\u3021-\u3029\u3031-\u3035\u3038-\u303c"
     "\u3040-\u30ff\u3100-\u312f\u3130-\u318f\u31a0-\u31bf\u31f0-\u31ff\u3400-\u4dbf"

@@ -95,7 +95,8 @@ class SentenceTransformerEncoder:
 
     @property
     def dim(self) -> int:
-        get_dim = getattr(self.model, "get_sentence_embedding_dimension")
+        model = self.model
+        get_dim = getattr(model, "get_embedding_dimension", None) or model.get_sentence_embedding_dimension
         return int(get_dim())
 
     def identity(self) -> dict[str, Any]:
