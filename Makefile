@@ -12,11 +12,11 @@ $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
 demo: $(BIN)/python
-	$(PIP) -e .
+	$(PIP) -e ".[dense]"
 	$(BIN)/xlir demo
 
 test: $(BIN)/python
-	$(PIP) -e ".[test]"
+	$(PIP) -e ".[dense,test]"
 	$(BIN)/python -m pytest -q
 
 DATA ?= ../shared/data

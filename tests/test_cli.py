@@ -138,8 +138,8 @@ def test_datasets_export_xquad_r(tmp_path, capsys):
     assert rc == 2 and "--pooled" in err
 
 
-def test_demo_runs_offline(capsys):
-    rc, out, err = xlir(capsys, "demo")
+def test_bm25_demo_runs_offline(capsys):
+    rc, out, err = xlir(capsys, "demo", "--retriever", "bm25")
     assert rc == 0, err
     assert "same-language retrieval: nDCG@10 1.000" in out
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-from xlir.types import Doc, Query, Qrels
+from xlir.types import Doc, Qrels, Query
 
 DEMO_LANGS = ("en", "fr", "de", "es")
 
@@ -15,13 +15,14 @@ def _data(name: str) -> Path:
 
 
 def demo_docs() -> list[Doc]:
+    """32 short documents: 8 topics, each written in English, French, German and Spanish."""
     from xlir.io import read_corpus
 
     return list(read_corpus(_data("docs.jsonl")))
 
 
 def demo_queries() -> list[Query]:
-    """Queries whose id starts with their language code (``fr-solar``)."""
+    """Same-language queries whose id starts with their language code (``fr-solar``)."""
     from xlir.io import read_queries
 
     return [Query(q.id, q.text, q.id.split("-")[0]) for q in read_queries(_data("queries.tsv"))]
@@ -32,3 +33,16 @@ def demo_qrels() -> Qrels:
     from xlir.io import read_qrels
 
     return read_qrels(_data("qrels.txt"))
+
+
+def crosslingual_queries() -> list[Query]:
+    """English queries, one per topic, for search over the French/German/Spanish documents."""
+    from xlir.io import read_queries
+
+    return read_queries(_data("queries_en.tsv"), lang="en")
+
+
+def crosslingual_qrels() -> Qrels:
+    from xlir.io import read_qrels
+
+    return read_qrels(_data("qrels_en.txt"))

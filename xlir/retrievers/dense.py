@@ -72,7 +72,7 @@ def _make_encoder(params: DenseParams):
     from xlir.registry import ENCODERS
 
     kwargs: dict[str, Any] = {"model": params.model, "batch_size": params.batch_size}
-    if params.encoder != "use-multilingual":
+    if params.encoder not in ("use-multilingual",):
         kwargs.update(device=params.device, max_length=params.max_length)
     return ENCODERS.create(params.encoder, **kwargs)
 
