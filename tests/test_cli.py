@@ -155,3 +155,12 @@ def test_help_imports_no_heavy_library():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"
+
+
+def test_eval_breaks_score_ties_like_trec_eval():
+    from xlir.eval.measures import evaluate
+
+    # a and b tie; trec_eval ranks tied documents by descending id, so b (relevant) is first
+    run = {"q": {"a": 1.0, "b": 1.0, "c": 0.5}}
+    scores = evaluate({"q": {"b": 1}}, run, ["RR@10", "P@1", "nDCG@10"])
+    assert scores == {"RR@10": 1.0, "P@1": 1.0, "nDCG@10": 1.0}

@@ -145,3 +145,8 @@ def test_interrupted_indexing_resumes_from_finished_chunks(tmp_path):
     enc3 = HashingEncoder()
     DenseRetriever(encoder=enc3, chunk_size=10).index(docs(30), work_dir=work)
     assert enc3.calls == 3
+
+
+def test_encoder_name_is_a_parameter_not_an_object():
+    r = DenseRetriever(encoder="use-multilingual")
+    assert r.params.encoder == "use-multilingual" and r._encoder is None

@@ -13,6 +13,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from xlir.datasets.base import Collection
 from xlir.errors import IndexExistsError, InputError, ParamError
 from xlir.io import write_corpus, write_qrels, write_queries
 from xlir.types import Doc, Qrels, Query
@@ -27,16 +28,8 @@ POOLED = "pooled"
 _SOURCE = "github.com/google-research-datasets/lareqa, folder xquad-r/"
 
 
-@dataclass(frozen=True)
-class XquadR:
-    """One XQuAD-R retrieval task: documents, queries and their binary qrels."""
-
-    docs: list[Doc]
-    queries: list[Query]
-    qrels: Qrels
-    name: str
-    queries_lang: str
-    docs_lang: str
+#: One XQuAD-R retrieval task: the common :class:`~xlir.datasets.base.Collection` shape.
+XquadR = Collection
 
 
 @dataclass(frozen=True)

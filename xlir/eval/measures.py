@@ -39,7 +39,7 @@ def per_query(qrels: Qrels, run: Run, measures: Sequence[str] = DEFAULT_MEASURES
     names = [str(m) for m in parsed]
     judged = sorted(q for q, docs in qrels.items() if any(r > 0 for r in docs.values()))
     values: dict[str, dict[str, float]] = {q: {n: 0.0 for n in names} for q in judged}
-    run = {q: docs for q, docs in run.items() if docs}
+    run = {q: _trec_order(docs) for q, docs in run.items() if docs}
     for metric in ir_measures.iter_calc(parsed, qrels, run):
         if metric.query_id in values:
             values[metric.query_id][str(metric.measure)] = float(metric.value)
@@ -47,6 +47,19 @@ def per_query(qrels: Qrels, run: Run, measures: Sequence[str] = DEFAULT_MEASURES
     if missing:
         logger.warning("%d of %d judged queries have no results in the run; they score 0", len(missing), len(judged))
     return values
+
+
+def _trec_order(docs: Mapping[str, float]) -> dict[str, float]:
+    """Replace scores by strictly decreasing values in trec_eval's order (score desc, docid desc).
+
+    ir_measures hands different measures to different backends that break score ties
+    differently (its msmarco provider, used for RR@k, sorts tied documents by ascending
+    id; trec_eval by descending id). Untying the run once makes every measure see the
+    same ranking, the one trec_eval would see.
+    """
+    ranked = sorted(sorted(docs.items(), key=lambda x: x[0], reverse=True), key=lambda x: -x[1])
+    n = len(ranked)
+    return {docid: float(n - i) for i, (docid, _) in enumerate(ranked)}
 
 
 def aggregate(per_query_values: Mapping[str, Mapping[str, float]], measures: Sequence[str]) -> dict[str, float]:

@@ -84,6 +84,8 @@ class DenseRetriever(IndexedRetriever):
     Params = DenseParams
 
     def __init__(self, params: DenseParams | None = None, *, encoder=None, **kwargs):
+        if isinstance(encoder, str):  # the ``encoder`` parameter (a registry name), not an encoder object
+            kwargs["encoder"], encoder = encoder, None
         super().__init__(params, **kwargs)
         self._encoder = encoder
         self.vectors: np.ndarray | None = None
@@ -253,10 +255,10 @@ class DenseRetriever(IndexedRetriever):
     @classmethod
     def load(cls, path, *, mmap: bool = True, encoder=None, **overrides):
         """Load a dense index; ``overrides`` change search-time params (``index``, ``nprobe``, ...)."""
+        from xlir.params import make_params, params_to_dict
+
         self = super().load(path, mmap=mmap)
         if overrides:
-            from xlir.params import make_params, params_to_dict
-
             merged = params_to_dict(self.params) | overrides
             self.params = make_params(DenseParams, merged)
             self._ann = None
@@ -265,7 +267,9 @@ class DenseRetriever(IndexedRetriever):
                 import faiss
 
                 self._ann = faiss.read_index(str(Path(path) / name))
-        if encoder is not None:
+        if isinstance(encoder, str):
+            self.params = make_params(DenseParams, params_to_dict(self.params) | {"encoder": encoder})
+        elif encoder is not None:
             self._encoder = encoder
         return self
 
