@@ -23,6 +23,14 @@ from xlir import store
 logger = logging.getLogger(__name__)
 
 _CHUNK_POSTINGS = 4_000_000  # tokens buffered before they are folded into (term, doc, tf) triples
+# posting value types kept as they are; anything else is stored and searched as float32.
+# uint8/uint16 are quantized impacts (learned sparse): 1-2 bytes a posting on disk and in the kernel.
+VALUE_DTYPES = (np.dtype(np.float32), np.dtype(np.uint8), np.dtype(np.uint16))
+
+
+def _value_array(values) -> np.ndarray:
+    values = np.asarray(values)
+    return values if values.dtype in VALUE_DTYPES else values.astype(np.float32)
 
 
 class InvertedIndexBuilder:
@@ -172,7 +180,7 @@ class InvertedIndex:
             "vocab.txt": store.save_lines(folder, "vocab.txt", self.vocab),
             "indptr.npy": store.save_array(folder, "indptr.npy", np.asarray(self.indptr, dtype=np.int64)),
             "doc_ids.npy": store.save_array(folder, "doc_ids.npy", np.asarray(self.doc_ids, dtype=np.int32)),
-            "values.npy": store.save_array(folder, "values.npy", np.asarray(self.values, dtype=np.float32)),
+            "values.npy": store.save_array(folder, "values.npy", _value_array(self.values)),
             "doc_lengths.npy": store.save_array(
                 folder, "doc_lengths.npy", np.asarray(self.doc_lengths, dtype=np.int32)
             ),
@@ -213,7 +221,9 @@ class InvertedIndex:
     ) -> list[tuple[np.ndarray, np.ndarray]]:
         """Per query (term -> weight), the ``k`` best (doc rows, scores) by dot product, best first.
 
-        ``values`` replaces the stored posting values (BM25 passes its impacts).
+        ``values`` replaces the stored posting values (BM25 passes its impacts). Values of
+        type uint8/uint16 (quantized impacts) are scored as they are: scores are then in
+        quantization units, and the caller multiplies them by its scale.
         Ties are broken by lower doc row.
         """
         from xlir._kernels import search_batch
@@ -228,7 +238,7 @@ class InvertedIndex:
             search_batch(
                 q_indptr, q_terms, q_weights,
                 np.asarray(self.indptr), np.asarray(self.doc_ids),
-                np.asarray(self.values if values is None else values, dtype=np.float32),
+                _value_array(self.values if values is None else values),
                 self.n_docs, k, out_docs, out_scores, out_counts,
             )
         return [(out_docs[i, : out_counts[i]], out_scores[i, : out_counts[i]]) for i in range(nq)]

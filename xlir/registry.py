@@ -144,3 +144,39 @@ ENCODERS.add(
     requires=("ctranslate2", "tokenizers"),
     description="ctranslate2 int8 fast path for BERT-family sentence-transformers models",
 )
+
+TRANSLATORS.add(
+    "ctranslate2",
+    "xlir.translate.ct2:CT2Translator",
+    extra="translate",
+    requires=("ctranslate2",),
+    description="converted OPUS-MT/NLLB-200/M2M-100 model folder (ctranslate2:DIR); int8 on CPU, fp16 on GPU",
+)
+TRANSLATORS.add(
+    "table",
+    "xlir.translate.table:TableTranslator",
+    description="precomputed translations looked up by id (table:FILE, JSONL or TSV)",
+)
+
+RETRIEVERS.add(
+    "splade",
+    "xlir.retrievers.splade:SpladeRetriever",
+    extra="dense",
+    requires=("torch", "transformers"),
+    description="learned sparse (SPLADE) over the native inverted index, uint8 impacts; offline splade-tiny (English)",
+)
+
+RETRIEVERS.add(
+    "lucene-bm25",
+    "xlir.retrievers.lucene:LuceneBM25Retriever",
+    extra="lucene",
+    requires=("pyserini", "jnius"),
+    description="Lucene BM25 through Pyserini/Anserini (language analyzers, optional RM3); JVM started on first use",
+)
+RETRIEVERS.add(
+    "lucene-impact",
+    "xlir.retrievers.lucene:LuceneImpactRetriever",
+    extra="lucene",
+    requires=("pyserini", "jnius", "torch", "transformers"),
+    description="learned sparse (SPLADE) term weights in a Lucene impact index through Pyserini/Anserini",
+)
