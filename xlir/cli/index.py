@@ -10,6 +10,8 @@ from pathlib import Path
 
 import click
 
+from xlir.cli.translate import doc_translation_options
+
 logger = logging.getLogger(__name__)
 
 
@@ -28,9 +30,14 @@ def default_output(corpus: Path, retriever: str) -> Path:
 @click.option("--output", "-o", type=click.Path(path_type=Path), help="Index folder [default: indexes/<corpus>.<retriever>].")
 @click.option("--param", "-p", "params", multiple=True, metavar="KEY=VALUE", help="Retriever parameter (repeatable).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing index.")
+@doc_translation_options
 @click.pass_obj
-def index(state, corpus: Path, retriever: str, lang: str, output: Path | None, params, overwrite: bool) -> None:
-    """Index CORPUS (JSONL: id, text, optional title/lang) with a retriever."""
+def index(state, corpus: Path, retriever: str, lang: str, output: Path | None, params, overwrite: bool, translation) -> None:
+    """Index CORPUS (JSONL: id, text, optional title/lang) with a retriever.
+
+    With --translate-docs, documents (in --lang) are translated into --translate-to
+    first, and the index is in that language.
+    """
     from xlir.analysis import normalize_lang
     from xlir.errors import IndexExistsError
     from xlir.io import read_corpus
@@ -42,13 +49,14 @@ def index(state, corpus: Path, retriever: str, lang: str, output: Path | None, p
         raise IndexExistsError(f"{output} already exists; pass --overwrite to replace it")
     lang = normalize_lang(lang)
     options = parse_param_options(params)
-    options.setdefault("lang", lang)
+    options.setdefault("lang", translation.index_lang(lang))
     model = RETRIEVERS.create(retriever, **options)
     start = time.perf_counter()
     kwargs = {}
     if "work_dir" in inspect.signature(model.index).parameters:
         # finished chunks survive an interruption here; re-running the command resumes
         kwargs["work_dir"] = output.parent / f".{output.name}.partial"
+    model = translation.wrap_for_index(model)
     model.index(read_corpus(corpus, lang=lang), show_progress=state.show_progress, **kwargs)
     model.save(output, overwrite=overwrite)
     if "work_dir" in kwargs:

@@ -21,6 +21,8 @@ _COMMANDS = {
     "info": "xlir.cli.info:info",
     "list": "xlir.cli.info:list_components",
     "demo": "xlir.cli.demo:demo",
+    "translate": "xlir.cli.translate:translate",
+    "bench": "xlir.cli.bench:bench",
 }
 
 
@@ -38,6 +40,18 @@ class LazyGroup(click.Group):
 
         module, _, attr = target.partition(":")
         return getattr(importlib.import_module(module), attr)
+
+
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever ``sys.stderr`` is at emit time (it may be swapped, e.g. by tests)."""
+
+    @property
+    def stream(self):
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value):
+        pass
 
 
 class CliState:
@@ -59,7 +73,7 @@ class CliState:
 def cli(ctx: click.Context, quiet: bool, verbose: bool, debug: bool) -> None:
     """xlir: cross-lingual information retrieval — index, search, evaluate."""
     level = logging.DEBUG if verbose else logging.WARNING if quiet else logging.INFO
-    handler = logging.StreamHandler(sys.stderr)
+    handler = _StderrHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s", "%H:%M:%S"))
     root = logging.getLogger("xlir")
     root.handlers[:] = [handler]

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import click
 
+from xlir.cli.translate import query_translation_options
+
 logger = logging.getLogger(__name__)
 
 
@@ -26,18 +28,22 @@ def snippet(text: str, width: int = 80) -> str:
 @click.option("-k", "k", type=click.IntRange(min=1), default=100, show_default=True, help="Results per query.")
 @click.option("--output", "-o", type=click.Path(path_type=Path), help="Run file to write (default: stdout).")
 @click.option("--run-name", default=None, help="Run tag in the TREC run's 6th column [default: the index name].")
+@query_translation_options
 @click.pass_obj
-def search(state, index_path: Path, query_text, queries_file, query_lang, k: int, output, run_name) -> None:
-    """Search INDEX with --query TEXT or --queries FILE."""
-    from xlir.analysis import normalize_lang
+def search(state, index_path: Path, query_text, queries_file, query_lang, k: int, output, run_name, translation) -> None:
+    """Search INDEX with --query TEXT or --queries FILE.
+
+    With --translate-query, queries are translated from --query-lang into the index's
+    document language first.
+    """
     from xlir.io import read_queries, write_run
     from xlir.store import load_index
     from xlir.types import Query
 
     if (query_text is None) == (queries_file is None):
         raise click.UsageError("give exactly one of --query TEXT or --queries FILE")
-    lang = normalize_lang(query_lang) if query_lang else None
-    retriever = load_index(index_path)
+    lang = translation.query_lang(query_lang)
+    retriever = translation.wrap_for_search(load_index(index_path), lang)
     if query_text is not None:
         if not query_text.strip():
             raise click.UsageError("--query is empty")
