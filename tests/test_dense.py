@@ -133,7 +133,7 @@ def test_interrupted_indexing_resumes_from_finished_chunks(tmp_path):
     r = DenseRetriever(encoder=enc, chunk_size=10)
     with pytest.raises(KeyboardInterrupt):
         r.index(docs(50), work_dir=work)
-    assert len(list(work.glob("chunk-*.npy"))) == 2
+    assert len(list(work.glob("chunk-*.npz"))) == 2
     enc2 = HashingEncoder()
     r2 = DenseRetriever(encoder=enc2, chunk_size=10)
     r2.index(docs(50), work_dir=work)

@@ -8,19 +8,15 @@ interrupted build resumes from the last complete chunk.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 import math
-import os
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from xlir import store
+from xlir.chunks import ChunkDir
 from xlir.errors import IndexFormatError, ParamError, XlirError
 from xlir.progress import progress
 from xlir.retrievers.base import IndexedRetriever
@@ -108,16 +104,17 @@ class DenseRetriever(IndexedRetriever):
             writer.add(doc)
             texts.append(doc.contents)
         identity = self.encoder.identity()
-        chunks = _ChunkDir(Path(work_dir), writer.ids, identity, self.params.chunk_size) if work_dir else None
+        chunks = ChunkDir(Path(work_dir), writer.ids, identity, self.params.chunk_size) if work_dir else None
         size = self.params.chunk_size
         parts = []
         starts = range(0, len(texts), size)
         for start in progress(starts, show_progress=show_progress, desc="encode", unit="chunk", total=len(starts)):
-            cached = chunks.get(start) if chunks else None
+            stored = chunks.get(start) if chunks else None
+            cached = stored["vectors"] if stored else None
             if cached is None:
                 cached = self.encoder.encode_docs(texts[start : start + size]).astype(np.float16)
                 if chunks:
-                    chunks.put(start, cached)
+                    chunks.put(start, vectors=cached)
             parts.append(cached)
         dim = int(identity["dim"])
         self.vectors = np.concatenate(parts) if parts else np.zeros((0, dim), np.float16)
@@ -298,45 +295,3 @@ def exact_search(vectors: np.ndarray, q: np.ndarray, k: int) -> tuple[np.ndarray
 
 def _order(scores: np.ndarray, rows: np.ndarray) -> np.ndarray:
     return np.stack([np.lexsort((r, -s)) for s, r in zip(scores, rows)]) if len(scores) else np.zeros((0, 0), np.int64)
-
-
-class _ChunkDir:
-    """Finished encoding chunks of one build, keyed by the corpus ids and the encoder identity."""
-
-    def __init__(self, folder: Path, ids: list[str], identity: dict, chunk_size: int):
-        self.folder = folder
-        h = hashlib.sha256("\n".join(ids).encode())
-        h.update(json.dumps(identity, sort_keys=True).encode())
-        h.update(str(chunk_size).encode())
-        key = h.hexdigest()[:16]
-        state = folder / "state.json"
-        if folder.exists():
-            try:
-                old = json.loads(state.read_text()).get("key")
-            except (OSError, ValueError):
-                old = None
-            if old != key:
-                logger.info("%s holds chunks of another build; starting over", folder)
-                shutil.rmtree(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        state.write_text(json.dumps({"key": key, "docs": len(ids), "chunk_size": chunk_size}))
-        done = sorted(folder.glob("chunk-*.npy"))
-        if done:
-            logger.info("resuming: %d finished chunks found in %s", len(done), folder)
-
-    def _path(self, start: int) -> Path:
-        return self.folder / f"chunk-{start:012d}.npy"
-
-    def get(self, start: int) -> np.ndarray | None:
-        path = self._path(start)
-        if not path.exists():
-            return None
-        try:
-            return np.load(path, allow_pickle=False)
-        except (ValueError, OSError):
-            return None  # a chunk cut short by a crash is simply encoded again
-
-    def put(self, start: int, vectors: np.ndarray) -> None:
-        tmp = self.folder / f".tmp-{start}.npy"
-        np.save(tmp, vectors, allow_pickle=False)
-        os.replace(tmp, self._path(start))

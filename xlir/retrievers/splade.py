@@ -21,19 +21,14 @@ kept and a re-run after an interruption encodes only the missing ones.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
-import math
-import os
-import shutil
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Iterable, Sequence
 
 import numpy as np
 
-from xlir import store
+from xlir.chunks import ChunkDir
 from xlir.errors import IndexFormatError, ParamError
 from xlir.inverted import InvertedIndex, InvertedIndexBuilder
 from xlir.progress import progress
@@ -187,16 +182,19 @@ class SpladeRetriever(IndexedRetriever):
         self._warn_language(writer.languages | ({self.params.lang} if self.params.lang else set()), "documents")
         identity = self.encoder_identity()
         size = self.params.chunk_size
-        chunks = _ChunkDir(Path(work_dir), writer.ids, identity, size) if work_dir else None
+        chunks = ChunkDir(Path(work_dir), writer.ids, identity, size) if work_dir else None
         vocab = self.encoder.vocab
         builder = InvertedIndexBuilder()
         starts = range(0, len(texts), size)
         for start in progress(starts, show_progress=show_progress, desc="splade encode", unit="chunk", total=len(starts)):
-            batch = chunks.get(start) if chunks else None
+            from xlir.encoders.sparse import SparseBatch
+
+            stored = chunks.get(start) if chunks else None
+            batch = SparseBatch(stored["indptr"], stored["ids"], stored["weights"]) if stored else None
             if batch is None:
                 batch = self.encoder.encode_docs(texts[start : start + size], top_k=self.params.doc_top_k)
                 if chunks:
-                    chunks.put(start, batch)
+                    chunks.put(start, indptr=batch.indptr, ids=batch.ids, weights=batch.weights)
             for weights in batch.to_dicts(vocab):
                 builder.add_weights(weights)
         self.index_, self.quantization = quantize(builder.build(), self.params.quantization)
@@ -353,50 +351,3 @@ class SpladeRetriever(IndexedRetriever):
         if encoder is not None:
             self._encoder = encoder
         return self
-
-
-class _ChunkDir:
-    """Finished encoding chunks (CSR arrays, ``.npz``) of one build, keyed by the ids and the encoder."""
-
-    def __init__(self, folder: Path, ids: list[str], identity: dict, chunk_size: int):
-        self.folder = folder
-        h = hashlib.sha256("\n".join(ids).encode())
-        h.update(json.dumps(identity, sort_keys=True).encode())
-        h.update(str(chunk_size).encode())
-        key = h.hexdigest()[:16]
-        state = folder / "state.json"
-        if folder.exists():
-            try:
-                old = json.loads(state.read_text()).get("key")
-            except (OSError, ValueError):
-                old = None
-            if old != key:
-                logger.info("%s holds chunks of another build; starting over", folder)
-                shutil.rmtree(folder)
-        folder.mkdir(parents=True, exist_ok=True)
-        state.write_text(json.dumps({"key": key, "docs": len(ids), "chunk_size": chunk_size,
-                                     "chunks": math.ceil(len(ids) / chunk_size)}))
-        done = sorted(folder.glob("chunk-*.npz"))
-        if done:
-            logger.info("resuming: %d finished chunks found in %s", len(done), folder)
-
-    def _path(self, start: int) -> Path:
-        return self.folder / f"chunk-{start:012d}.npz"
-
-    def get(self, start: int):
-        from xlir.encoders.sparse import SparseBatch
-
-        path = self._path(start)
-        if not path.exists():
-            return None
-        try:
-            with np.load(path, allow_pickle=False) as z:
-                return SparseBatch(z["indptr"], z["ids"], z["weights"])
-        except (ValueError, OSError, KeyError):
-            return None  # a chunk cut short by a crash is simply encoded again
-
-    def put(self, start: int, batch) -> None:
-        tmp = self.folder / f".tmp-{start}.npz"
-        with open(tmp, "wb") as f:
-            np.savez(f, indptr=batch.indptr, ids=batch.ids, weights=batch.weights)
-        os.replace(tmp, self._path(start))
