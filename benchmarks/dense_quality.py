@@ -31,9 +31,9 @@ encoded again, so the English questions are encoded once and the pooled index re
 per-language paragraph vectors); the wrapper only returns what xlir's encoder returned, and
 ``index()``/``search()`` otherwise run unchanged.
 
-Note: ``DenseRetriever(encoder="use-multilingual")`` as a keyword stores the *string* as the
-encoder object (the ``encoder=`` keyword of ``DenseRetriever.__init__`` takes an encoder
-instance and shadows ``DenseParams.encoder``), so this script passes ``DenseParams(encoder=...)``.
+Note: ``DenseRetriever(encoder="use-multilingual")`` stored the *string* as the encoder object in xlir up to
+commit 5ffb799 (the ``encoder=`` keyword of ``DenseRetriever.__init__`` takes an encoder instance and
+shadowed ``DenseParams.encoder``); this script passes ``DenseParams(encoder=...)``, which works either way.
 
 Usage: ``.venv/bin/python benchmarks/dense_quality.py [--data DIR] [--langs de,es] [--output PATH]``
 (about 12 minutes on 2 cores, nearly all of it encoding 2 × 2,640 paragraphs with e5-small).
