@@ -36,7 +36,8 @@ commit 5ffb799 (the ``encoder=`` keyword of ``DenseRetriever.__init__`` takes an
 shadowed ``DenseParams.encoder``); this script passes ``DenseParams(encoder=...)``, which works either way.
 
 Usage: ``.venv/bin/python benchmarks/dense_quality.py [--data DIR] [--langs de,es] [--output PATH]``
-(about 12 minutes on 2 cores, nearly all of it encoding 2 × 2,640 paragraphs with e5-small).
+(about 7.5 minutes on 2 cores, nearly all of it encoding 2 × 2,640 paragraphs with e5-small;
+several times that when other processes load the machine). ``--report JSON`` prints the tables of a saved result.
 """
 
 from __future__ import annotations

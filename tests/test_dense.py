@@ -1,5 +1,6 @@
 """Dense retriever logic with a deterministic fake encoder (the model is beside the point here)."""
 
+import dataclasses
 import hashlib
 
 import numpy as np
@@ -103,9 +104,23 @@ def test_ann_indexes_find_what_exact_finds(tmp_path, kind, extra):
     _, ann_rows = ann.search_vectors(q, 10)
     same_cluster = np.mean(cluster[ann_rows] == cluster[:50, None])
     assert same_cluster >= 0.95  # neighbours come from the query's own cluster
+    def recall(rows):
+        return np.mean([len(set(a) & set(e)) / 10 for a, e in zip(rows, exact_rows)])
+
     if kind == "hnsw":  # HNSW stores exact vectors, so it must agree with exact search
-        recall = np.mean([len(set(a) & set(e)) / 10 for a, e in zip(ann_rows, exact_rows)])
-        assert recall >= 0.95
+        assert recall(ann_rows) >= 0.95
+    else:  # PQ candidates are rescored exactly with the stored vectors: more candidates, more recall
+        by_refine = {}
+        for refine in (1, 4, 10):  # 10 x 10 candidates cover each query's whole cluster (~50)
+            ann.params = dataclasses.replace(ann.params, refine=refine)
+            scores, rows = ann.search_vectors(q, 10)
+            by_refine[refine] = recall(rows)
+            if refine > 1:  # rescored: exact inner products, in descending order
+                exact_scores = np.einsum("qd,qkd->qk", q, ann.vectors[rows].astype(np.float32))
+                assert np.allclose(scores, exact_scores, atol=1e-5)
+                assert np.all(np.diff(scores, axis=1) <= 0)
+        assert by_refine[1] < by_refine[4] <= by_refine[10] and by_refine[10] >= 0.95
+        ann.params = dataclasses.replace(ann.params, refine=4)
     ann.save(tmp_path / "idx")
     files = load_index(tmp_path / "idx").manifest["files"]
     name = ann.ann_name()
@@ -150,3 +165,17 @@ def test_interrupted_indexing_resumes_from_finished_chunks(tmp_path):
 def test_encoder_name_is_a_parameter_not_an_object():
     r = DenseRetriever(encoder="use-multilingual")
     assert r.params.encoder == "use-multilingual" and r._encoder is None
+
+
+def test_batch_size_zero_means_the_encoders_own_default():
+    from xlir.errors import ParamError
+    from xlir.retrievers.dense import DenseParams, _make_encoder
+
+    assert _make_encoder(DenseParams(encoder="ct2")).batch_size == 16  # ctranslate2 is faster with small batches
+    assert _make_encoder(DenseParams(encoder="sentence-transformers")).batch_size == 32
+    assert _make_encoder(DenseParams(encoder="use-multilingual")).batch_size == 64
+    assert _make_encoder(DenseParams(encoder="ct2", batch_size=8)).batch_size == 8
+    with pytest.raises(ParamError, match="single model"):
+        _make_encoder(DenseParams(encoder="use-multilingual", model="some/other-model"))
+    with pytest.raises(ParamError, match="batch_size"):
+        DenseParams(batch_size=-1).validate()

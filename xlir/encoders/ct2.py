@@ -31,7 +31,9 @@ class CT2Encoder:
         *,
         device: str = "auto",
         compute_type: str = "auto",
-        batch_size: int = 32,
+        # ctranslate2 on a small CPU runs batches of 4-16 about twice as fast per passage as
+        # batches of 32 (padding and cache effects; benchmarks/dense_speed.py)
+        batch_size: int = 16,
         max_length: int | None = None,
         threads: int = 0,
         normalize: bool = True,

@@ -100,9 +100,13 @@ class BM25Retriever(IndexedRetriever):
         )
 
     def analyze_queries(self, queries: Sequence[Query]) -> list[dict[str, float]]:
+        analyzers: dict = {}  # one registry lookup per language, not per query
         out = []
         for q in queries:
-            out.append(dict(Counter(self.query_analyzer(q.lang)(q.text))))
+            analyzer = analyzers.get(q.lang)
+            if analyzer is None:
+                analyzer = analyzers[q.lang] = self.query_analyzer(q.lang)
+            out.append(dict(Counter(analyzer(q.text))))
         return out
 
     def search(self, queries: Sequence[Query], k: int = 100, *, show_progress: bool | None = False) -> Run:
