@@ -425,6 +425,11 @@ def measure_memory(n: int) -> dict:
 
 
 # -- main ------------------------------------------------------------------------------------------
+def _batches(enc: dict) -> str:
+    sizes = enc.get("batch_size") or {"plain": 32, "xlir ST": 32, "xlir ct2": 32}  # older results: all 32
+    return ", ".join(f"{name} {size}" for name, size in sizes.items() if size)
+
+
 def _print_encoding(enc: dict) -> None:
     pps, seconds = enc["passages_per_s"], enc["seconds"]
     rows = [["(a) plain SentenceTransformer.encode", fmt(pps["plain"], ".1f"), fmt(seconds["plain"], ".1f"), "1.00",
@@ -443,7 +448,7 @@ def _print_encoding(enc: dict) -> None:
                      f"{pr['median']:.2f} ({pr['min']:.2f}–{pr['max']:.2f})", f"≥ {goal:g}: {met}",
                      fmt(e["cosine_to_plain"]["min"], ".4f"), fmt(e["cosine_to_plain"]["mean"], ".4f"),
                      fmt(enc["load_s"][name], ".1f")])
-    print(f"Encoding {enc['passages']:,} XQuAD-R paragraphs (11 languages), {MODEL}, batch 32, CPU; torch threads "
+    print(f"Encoding {enc['passages']:,} XQuAD-R paragraphs (11 languages), {MODEL}, batch sizes {_batches(enc)}, CPU; torch threads "
           f"{enc['threads']['torch']}, ct2 intra_threads {enc['threads']['ct2_intra_threads']}; "
           f"{enc['rounds']} interleaved slices\n")
     print(markdown_table(["encoder", "passages/s", "seconds", "× plain (totals)", "× plain per slice: median (range)",
