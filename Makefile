@@ -16,7 +16,7 @@ demo: $(BIN)/python
 	$(BIN)/xlir demo
 
 test: $(BIN)/python
-	$(PIP) -e ".[dense,translate,lucene,bench,test]"
+	$(PIP) -e ".[dense,translate,lucene,bench,rerank,ray,test]"
 	$(BIN)/python -m pytest -q
 
 DATA ?= ../shared/data

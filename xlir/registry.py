@@ -10,6 +10,7 @@ import difflib
 import importlib
 import importlib.util
 import logging
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -79,13 +80,13 @@ class Registry:
 
     def is_available(self, name: str) -> bool:
         """True when the modules the component needs are installed (nothing is imported)."""
-        return all(importlib.util.find_spec(m) is not None for m in self.entry(name).requires)
+        return all(_installed(m) for m in self.entry(name).requires)
 
     def get(self, name: str) -> Any:
         """Import and return the component class. Raises UnknownComponentError or MissingDependencyError."""
         entry = self.entry(name)
         module_name, _, attr = entry.target.partition(":")
-        missing = [m for m in entry.requires if importlib.util.find_spec(m) is None]
+        missing = [m for m in entry.requires if not _installed(m)]
         if missing:
             raise MissingDependencyError(_install_hint(self.kind, name, missing, entry.extra))
         try:
@@ -96,6 +97,14 @@ class Registry:
 
     def create(self, name: str, **params: Any) -> Any:
         return self.get(name)(**params)
+
+
+def _installed(module: str) -> bool:
+    """True if ``module`` can be imported; nothing is imported."""
+    try:
+        return importlib.util.find_spec(module) is not None
+    except ValueError:  # imported already by a lazy module that set __spec__ = None (e.g. adapters)
+        return module in sys.modules
 
 
 def _install_hint(kind: str, name: str, missing: list[str], extra: str | None) -> str:
@@ -179,4 +188,36 @@ RETRIEVERS.add(
     extra="lucene",
     requires=("pyserini", "jnius", "torch", "transformers"),
     description="learned sparse (SPLADE) term weights in a Lucene impact index through Pyserini/Anserini",
+)
+
+RETRIEVERS.add(
+    "colbert",
+    "xlir.retrievers.colbert:ColBERTRetriever",
+    extra="dense",
+    requires=("torch", "transformers", "numba"),
+    description="late interaction (ColBERT/PyLate checkpoints; offline e5-small token vectors) over a PLAID-style "
+    "compressed index (1/2/4-bit residuals)",
+)
+
+RERANKERS.add(
+    "cross-encoder",
+    "xlir.rerankers.cross_encoder:CrossEncoderReranker",
+    extra="rerank",
+    requires=("sentence_transformers", "torch"),
+    description="sentence-transformers CrossEncoder (cross-encoder:MODEL, a Hub name or local folder)",
+)
+RERANKERS.add(
+    "adapter",
+    "xlir.rerankers.adapter:AdapterReranker",
+    extra="rerank",
+    requires=("adapters", "torch", "transformers"),
+    description="ranking adapter (+ language adapters, Stack) on multilingual-e5-small (adapter:FOLDER; "
+    "default adapters/xquad-en-rank-e5s)",
+)
+RERANKERS.add(
+    "colbert",
+    "xlir.rerankers.maxsim:MaxSimReranker",
+    extra="dense",
+    requires=("torch", "transformers"),
+    description="MaxSim over uncompressed token vectors (colbert:MODEL; ColBERT/PyLate folder or e5-small zero-shot)",
 )

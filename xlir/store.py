@@ -192,9 +192,19 @@ def load_json(folder: Path, name: str) -> Any:
 
 
 def load_index(path: str | os.PathLike, *, mmap: bool = True):
-    """Load any xlir index, dispatching on the manifest's ``retriever``."""
+    """Load any xlir index, dispatching on the manifest's ``retriever``; a segmented index
+    (``"segmented": true``) loads as one :class:`xlir.segments.SegmentedIndex`."""
     from xlir.registry import RETRIEVERS
 
     manifest = read_manifest(path)
+    if manifest.get("segmented"):
+        from xlir.segments import SegmentedIndex
+
+        return SegmentedIndex.load(Path(path), mmap=mmap)
     cls = RETRIEVERS.get(manifest["retriever"])
-    return cls.load(Path(path), mmap=mmap)
+    loaded = cls.load(Path(path), mmap=mmap)
+    if manifest.get("passages"):  # documents split into passages: search answers with document ids
+        from xlir.passages import PassageRetriever
+
+        return PassageRetriever.from_manifest(loaded, manifest["passages"])
+    return loaded

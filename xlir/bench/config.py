@@ -15,7 +15,7 @@
     translation:
       modes: [none, query, document]
       translator: table:auto            # or NAME:ARG, or {query: ..., document: ...}
-    rerankers: []                       # [{name: ..., params: {...}, depth: 100}]
+    rerankers: [none, adapter, "cross-encoder:PATH"]   # or {name: NAME[:ARG], label, params, depth: 100}
     measures: [nDCG@10, R@100, RR@10]
     k: 100
     baseline: bm25/none
@@ -98,6 +98,12 @@ class RerankerSpec:
     label: str
     params: dict[str, Any] = field(default_factory=dict)
     depth: int = 100
+    arg: str | None = None  # NAME:ARG's ARG (a model or folder; paths resolved against the config's folder)
+
+    @property
+    def spec(self) -> str:
+        """``NAME[:ARG]``, as ``xlir search --rerank`` takes it."""
+        return self.name if self.arg is None else f"{self.name}:{self.arg}"
 
 
 @dataclass(frozen=True)
@@ -211,7 +217,25 @@ def _label(value: Any, where: str, source: str | None) -> str:
     return value
 
 
-def _component_list(raw: Any, where: str, source: str | None, *, reranker: bool) -> list:
+def _reranker_name(value: str, w: str, base: Path, source: str | None) -> tuple[str, str | None, str]:
+    """``NAME[:ARG]`` -> (name, arg with an existing path resolved, default label)."""
+    from xlir.pipeline import parse_component_spec
+
+    try:
+        name, arg = parse_component_spec(value, "reranker")
+    except ParamError as e:
+        raise _fail(f"{w}.name", str(e), source) from None
+    if arg is None:
+        return name, None, name
+    p = Path(os.path.expanduser(arg))
+    p = p if p.is_absolute() else base / p
+    if p.exists():
+        arg = str(p)
+    tail = re.sub(r"[^A-Za-z0-9_.+-]+", "-", Path(arg).name or arg).strip("-.") or "arg"
+    return name, arg, f"{name}-{tail}"
+
+
+def _component_list(raw: Any, where: str, source: str | None, *, reranker: bool, base: Path = Path(".")) -> list:
     if raw is None:
         return []
     if not isinstance(raw, list):
@@ -219,6 +243,8 @@ def _component_list(raw: Any, where: str, source: str | None, *, reranker: bool)
     out = []
     for i, item in enumerate(raw):
         w = f"{where}[{i}]"
+        if reranker and item in (None, "none"):
+            continue  # the systems without a reranker are always in the grid
         if isinstance(item, str):
             item = {"name": item}
         item = _mapping(item, w, source)
@@ -226,13 +252,15 @@ def _component_list(raw: Any, where: str, source: str | None, *, reranker: bool)
         _check_keys(item, valid, w, source)
         if not isinstance(item.get("name"), str) or not item["name"]:
             raise _fail(w, "missing 'name' (a registered component, see `xlir list`)", source)
-        label = _label(item.get("label", item["name"]), f"{w}.label", source)
+        name, arg, default_label = (_reranker_name(item["name"], w, base, source) if reranker
+                                    else (item["name"], None, item["name"]))
+        label = _label(item.get("label", default_label), f"{w}.label", source)
         params = _mapping(item.get("params"), f"{w}.params", source)
         if reranker:
             depth = item.get("depth", 100)
-            if not isinstance(depth, int) or depth < 1:
+            if not isinstance(depth, int) or isinstance(depth, bool) or depth < 1:
                 raise _fail(f"{w}.depth", f"expected a positive integer, got {depth!r}", source)
-            out.append(RerankerSpec(item["name"], label, params, depth))
+            out.append(RerankerSpec(name, label, params, depth, arg))
         else:
             out.append(RetrieverSpec(item["name"], label, params))
     labels = [c.label for c in out]
@@ -340,7 +368,7 @@ def parse_config(
     retrievers = _component_list(raw.get("retrievers"), "retrievers", source, reranker=False)
     if not retrievers:
         raise _fail("retrievers", "expected at least one retriever, e.g. [bm25]", source)
-    rerankers = _component_list(raw.get("rerankers"), "rerankers", source, reranker=True)
+    rerankers = _component_list(raw.get("rerankers"), "rerankers", source, reranker=True, base=base)
     modes, translators, translator_params = _translation(raw.get("translation"), source)
 
     measures = raw.get("measures", list(DEFAULT_MEASURES))

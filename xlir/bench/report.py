@@ -229,6 +229,13 @@ def markdown_report(result: dict[str, Any], config: BenchConfig) -> str:
         for s in result["skipped"]:
             lines.append(f"- {s.get('task', 'all tasks')}: {s['system']}: {s['reason']}")
         lines.append("")
+    if config.rerankers:
+        lines += ["## Rerankers", ""]
+        for rr in config.rerankers:
+            params = "".join(f" --rerank-param {k}={v}" for k, v in rr.params.items())
+            lines.append(f"- **…>{rr.label}**: `{rr.spec}` rescores the top {rr.depth} of each first-stage run; the "
+                         f"rest stays below (`xlir search --rerank {rr.spec} --rerank-depth {rr.depth}{params}`).")
+        lines.append("")
     lines += ["## How the costs are measured", ""]
     lines += [f"- **{k}**: {v}." for k, v in COST_NOTES.items()]
     env = result.get("environment", {})
@@ -279,7 +286,8 @@ def plot(result: dict[str, Any], config: BenchConfig, path: str | os.PathLike) -
         ax.set_title(config.name if collection == config.name else f"{config.name}: {collection}")
         ax.margins(x=0.2, y=0.08)
         ax.grid(True, which="both", alpha=0.3)
-    fig.text(0.01, 0.01, "marker: ○ none, □ query translation, △ document translation; colour: retriever",
+    fig.text(0.01, 0.01, "marker: ○ none, □ query translation, △ document translation; colour: retriever; "
+             "black edge: reranked",
              fontsize=8)
     fig.tight_layout(rect=(0, 0.03, 1, 1))
     path = Path(path)

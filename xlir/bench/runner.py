@@ -167,6 +167,10 @@ def cli_commands(system: System, prepared: PreparedTask, index_lang: str, transl
     search += ["-k", str(k), "--run-name", system.name]
     if system.mode == "query":
         search += ["--translate-query", "--translator", translators["query"]]
+    if system.reranker is not None:
+        search += ["--rerank", system.reranker.spec, "--rerank-depth", str(system.reranker.depth)]
+        for key, value in system.reranker.params.items():
+            search += ["--rerank-param", f"{key}={_param_value(value)}"]
     search += ["--output", run_file]
     evaluate = ["eval", str(prepared.qrels), run_file, *(x for m in measures for x in ("--measure", m)), "--format", "json"]
     return [index, search, evaluate]
@@ -189,6 +193,7 @@ class Runner:
         self.cache = Path(config.cache)
         self._encoders: dict[tuple, MemoEncoder] = {}
         self._translators: dict[str, Any] = {}
+        self._rerankers: dict[str, Any] = {}
         self._tcache = None
         self._index_done: dict[str, dict] = {}
         self.counts = {"indexes_built": 0, "indexes_reused": 0, "runs_computed": 0, "runs_reused": 0,
@@ -457,6 +462,8 @@ class Runner:
             "k": config.k, "tag": system.name, "reranker": dataclasses.asdict(rr) if rr else None,
             "latency": dataclasses.asdict(config.latency), "xlir": __version__,
         }
+        if rr is not None and rr.arg is not None and Path(rr.arg).exists():
+            identity["reranker_arg_digest"] = _file_digest(Path(rr.arg))  # a changed model folder is a new run
         key = _h(identity)
         name = f"{task.slug}.{system.slug}-{key[:12]}"
         run_path = self.cache / "runs" / f"{name}.trec"
@@ -490,9 +497,13 @@ class Runner:
         reranker = self._reranker(rr) if rr else None
 
         def search(batch):
-            run = retriever.search(batch, k=config.k)
+            run = retriever.search(batch, k=max(config.k, rr.depth) if reranker is not None else config.k)
             if reranker is not None:
-                run = reranker.rerank(retriever.prepare_queries(batch), run, retriever.docs, depth=rr.depth)
+                from xlir.pipeline import rerank_run
+
+                # as `xlir search --rerank`: queries as searched, documents from the index, the rest below
+                run = rerank_run(reranker, retriever.prepare_queries(batch), run, retriever.docs, depth=rr.depth,
+                                 k=config.k)
             return run
 
         logger.info("%s %s: searching %d queries", task.slug, system.name, len(queries))
@@ -545,9 +556,15 @@ class Runner:
         return sorted(rng.choice(n, size=m, replace=False).tolist())
 
     def _reranker(self, spec: RerankerSpec):
-        from xlir.registry import RERANKERS
+        """One reranker instance per setting for the whole grid (its model loads once)."""
+        from xlir.pipeline import create_reranker
 
-        return RERANKERS.create(spec.name, **spec.params)
+        key = json.dumps([spec.name, spec.arg, spec.params], sort_keys=True, default=str)
+        if key not in self._rerankers:
+            start = time.perf_counter()
+            self._rerankers[key] = create_reranker(spec.name, spec.arg, **spec.params)
+            logger.info("loaded reranker %s in %.1fs", spec.spec, time.perf_counter() - start)
+        return self._rerankers[key]
 
     # -- evaluation ----------------------------------------------------------------------------------
     def _eval(self, run_rec: dict, prepared: PreparedTask, qrels) -> tuple[dict[str, dict[str, float]], str, Path]:

@@ -20,6 +20,12 @@ def info(index_path: Path, as_json: bool) -> None:
         click.echo(json.dumps(manifest, indent=2, ensure_ascii=False))
         return
     size = sum(int(e.get("bytes", 0)) for e in manifest["files"].values() if isinstance(e, dict))
+    n_files = len(manifest["files"])
+    segments = manifest.get("segments") if manifest.get("segmented") else None
+    for seg in segments or []:
+        files = read_manifest(index_path / seg["name"], check_files=False)["files"]
+        size += sum(int(e.get("bytes", 0)) for e in files.values() if isinstance(e, dict))
+        n_files += len(files)
     click.echo(f"index:      {index_path}")
     click.echo(f"retriever:  {manifest['retriever']}")
     click.echo(f"documents:  {manifest['doc_count']}")
@@ -28,7 +34,11 @@ def info(index_path: Path, as_json: bool) -> None:
     for key in ("analyzer", "encoder", "translation", "stats"):
         if key in manifest:
             click.echo(f"{key + ':':<11} {json.dumps(manifest[key], ensure_ascii=False)}")
-    click.echo(f"size:       {size / 1e6:.2f} MB in {len(manifest['files'])} files")
+    if segments is not None:
+        parts = [f"{seg['name']} {seg['doc_count']} docs" + (f" ({seg['deleted']} deleted)" if seg.get("deleted") else "")
+                 for seg in segments]
+        click.echo(f"segments:   {len(segments)}: {', '.join(parts)}")
+    click.echo(f"size:       {size / 1e6:.2f} MB in {n_files} files")
     click.echo(f"format:     {manifest['format']} v{manifest['format_version']}, xlir {manifest.get('xlir_version')}, {manifest.get('created_utc')}")
 
 

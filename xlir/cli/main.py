@@ -17,12 +17,15 @@ _COMMANDS = {
     "index": "xlir.cli.index:index",
     "search": "xlir.cli.search:search",
     "eval": "xlir.cli.evaluate:evaluate",
+    "fuse": "xlir.cli.fuse:fuse",
     "datasets": "xlir.cli.datasets:datasets",
     "info": "xlir.cli.info:info",
+    "compact": "xlir.cli.compact:compact",
     "list": "xlir.cli.info:list_components",
     "demo": "xlir.cli.demo:demo",
     "translate": "xlir.cli.translate:translate",
     "bench": "xlir.cli.bench:bench",
+    "train-reranker": "xlir.cli.train_reranker:train_reranker",
 }
 
 

@@ -15,6 +15,8 @@ from typing import Any
 
 import click
 
+from xlir.distributed.options import engine_options
+
 logger = logging.getLogger(__name__)
 
 
@@ -196,9 +198,10 @@ def _kind_of(path: Path, kind: str) -> str:
               help="Translation cache folder [default: $XLIR_HOME, ~/.cache/xlir].")
 @click.option("--no-cache", is_flag=True, help="Do not read or write the translation cache (no resume).")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output file.")
+@engine_options("Parts of the corpus to translate in parallel with --engine ray [default: one per worker].")
 @click.pass_obj
 def translate(state, input_path: Path, src, tgt, model_dir, translator, params, output: Path, kind, no_split,
-              cache_dir, no_cache, overwrite) -> None:
+              cache_dir, no_cache, overwrite, engine) -> None:
     """Translate a corpus (JSONL) or a query file (TSV/JSONL) from --src to --tgt.
 
     Translations are cached; a run that was interrupted resumes when run again (the
@@ -215,6 +218,16 @@ def translate(state, input_path: Path, src, tgt, model_dir, translator, params, 
     src = translation_lang(src) if src else None
     tgt = translation_lang(tgt)
     spec = f"ctranslate2:{model_dir}" if model_dir is not None else translator
+    if engine.distributed and _kind_of(input_path, kind) == "docs":
+        from xlir.distributed.translate import TranslatorSpec, translate_corpus
+
+        done = translate_corpus(input_path, output, TranslatorSpec(spec, tuple(params), str(cache_dir) if cache_dir else None,
+                                no_cache), tgt=tgt, src=src, split=not no_split, shards=engine.shards,
+                                address=engine.address, overwrite=overwrite, show_progress=state.show_progress)
+        logger.info("wrote %d documents to %s in %.1fs (%.1f documents/s, %d shards, %d reused)", done["docs"], output,
+                    done["seconds"], done["docs_per_s"], done["shards"], len(done["reused"]))
+        click.echo(str(output))
+        return
     mt = open_translator(spec, params)
     cache = open_cache(cache_dir, no_cache, mt)
     stats = TranslationStats()

@@ -78,6 +78,11 @@ class IndexedRetriever:
         manifest = store.read_manifest(path)
         if manifest["retriever"] != cls.name:
             raise IndexFormatError(f"{path}: index was built by {manifest['retriever']!r}, not {cls.name!r}")
+        if manifest.get("segmented"):
+            raise IndexFormatError(
+                f"{path}: a segmented index; load it with xlir.load_index (or xlir.segments.SegmentedIndex.load), "
+                f"or each segment folder with {cls.__name__}.load"
+            )
         self = cls(make_params(cls.Params, manifest["params"]))
         self.manifest = manifest
         self.languages = list(manifest.get("languages", []))
@@ -86,6 +91,35 @@ class IndexedRetriever:
             raise IndexFormatError(f"{path}: corrupt index (docids.txt has {len(self.docs)} ids, manifest says {manifest['doc_count']})")
         self._load_arrays(path, manifest, mmap=mmap)
         return self
+
+    # -- segments (see xlir.segments: append, upsert, compact, sharded search) -------------
+    #: whether an index of this retriever may hold several segments
+    supports_segments: ClassVar[bool] = False
+    #: why not, when it may not (the error of ``xlir index --append`` quotes it)
+    segments_unsupported: ClassVar[str] = "it has not been made segment-aware"
+    #: params that change only search or speed; segments built with other values combine
+    runtime_params: ClassVar[tuple[str, ...]] = ()
+
+    def collection_stats(self, deleted_rows: Any = None) -> dict | None:
+        """Corpus statistics this segment contributes to scoring, without ``deleted_rows``
+        (None: its scores depend on no statistics of the collection)."""
+        return None
+
+    @classmethod
+    def combine_stats(cls, stats: list[dict]) -> dict | None:
+        """The collection's statistics from its segments' :meth:`collection_stats`."""
+        return None
+
+    def set_global_stats(self, stats: dict | None) -> None:
+        """Score with the collection's statistics from now on (None: this segment's own)."""
+
+    def encode_queries(self, queries: Any) -> Any:
+        """Queries in the form :meth:`search_encoded` takes, computed once for all segments."""
+        return None
+
+    def search_encoded(self, queries: Any, encoded: Any, k: int) -> Any:
+        """:meth:`search` with the output of :meth:`encode_queries` (of any segment of the index)."""
+        return self.search(queries, k)
 
     def _save_arrays(self, folder: Path) -> dict[str, dict]:
         raise NotImplementedError

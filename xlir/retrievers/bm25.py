@@ -42,17 +42,24 @@ class BM25Params:
             raise ParamError(f"b must be in [0, 1], got {self.b}")
 
 
-def bm25_weights(index: InvertedIndex, k1: float, b: float) -> np.ndarray:
+def bm25_weights(
+    index: InvertedIndex, k1: float, b: float, *, n_docs: int | None = None, df=None, total_length: int | None = None
+) -> np.ndarray:
     """Per-posting BM25 impacts from stored term frequencies, as Lucene's BM25Similarity scores.
 
     idf = ln(1 + (N - df + 0.5) / (df + 0.5)); tf part = tf / (tf + k1 * (1 - b + b * dl / avgdl)).
-    Lucene stores document lengths lossily in one byte; we use exact lengths.
+    Lucene stores document lengths lossily in one byte; we use exact lengths. ``n_docs``,
+    ``df`` (per term of ``index.vocab``) and ``total_length`` replace the index's own
+    statistics (a segment scoring with its collection's, see :mod:`xlir.segments`).
     """
-    n = index.n_docs
-    df = index.doc_freqs().astype(np.float64)
+    n = index.n_docs if n_docs is None else int(n_docs)
+    df = (index.doc_freqs() if df is None else np.asarray(df)).astype(np.float64)
     idf = np.log1p((n - df + 0.5) / (df + 0.5)).astype(np.float32)
     lengths = np.asarray(index.doc_lengths, dtype=np.float32)
-    avgdl = float(lengths.mean()) if n and lengths.sum() > 0 else 1.0
+    if total_length is None:
+        total_length = int(np.sum(index.doc_lengths, dtype=np.int64))
+    # exact integer mean, so that segments and one index over the same documents agree bit for bit
+    avgdl = total_length / n if n and total_length > 0 else 1.0
     norm = (k1 * (1.0 - b + b * lengths / avgdl)).astype(np.float32)
     tf = np.asarray(index.values, dtype=np.float32)
     doc_norm = norm[np.asarray(index.doc_ids)]
@@ -72,6 +79,8 @@ class BM25Retriever(IndexedRetriever):
         self.index_: InvertedIndex | None = None
         self._weights: np.ndarray | None = None
         self._matrix = None
+        self._global_stats: dict | None = None  # the collection's, when this is one segment of several
+        self._own_weights: np.ndarray | None = None
 
     @property
     def analyzer(self):
@@ -95,6 +104,7 @@ class BM25Retriever(IndexedRetriever):
         self.index_ = builder.build()
         self._finish_docstore(writer)
         self._weights = bm25_weights(self.index_, self.params.k1, self.params.b)
+        self._global_stats = self._own_weights = None
         logger.info(
             "indexed %d documents: %d terms, %d postings", self.index_.n_docs, self.index_.n_terms, self.index_.nnz
         )
@@ -126,6 +136,105 @@ class BM25Retriever(IndexedRetriever):
                 run[q.id] = {ids[r]: float(v) for r, v in zip(rows.tolist(), vals.tolist())}
         return run
 
+    # -- segments (xlir.segments) --------------------------------------------------------
+    supports_segments = True
+
+    def collection_stats(self, deleted_rows=None) -> dict:
+        """Live document count, total length and document frequency per term (without ``deleted_rows``)."""
+        self._require_index()
+        index = self.index_
+        lengths = np.asarray(index.doc_lengths)
+        if deleted_rows is None or not len(deleted_rows):
+            n, df = index.n_docs, index.doc_freqs()
+            total = int(np.sum(lengths, dtype=np.int64))
+        else:
+            live = np.ones(index.n_docs, dtype=bool)
+            live[np.asarray(deleted_rows, dtype=np.int64)] = False
+            term_of = np.repeat(np.arange(index.n_terms, dtype=np.int32), index.doc_freqs())
+            df = np.bincount(term_of[live[np.asarray(index.doc_ids)]], minlength=index.n_terms)
+            n, total = int(live.sum()), int(np.sum(lengths[live], dtype=np.int64))
+        return {"n_docs": n, "total_length": total, "df": {t: d for t, d in zip(index.vocab, df.tolist()) if d}}
+
+    @classmethod
+    def combine_stats(cls, stats: list[dict]) -> dict:
+        df: dict[str, int] = {}
+        for part in stats:
+            for term, d in part["df"].items():
+                df[term] = df.get(term, 0) + d
+        return {"n_docs": sum(p["n_docs"] for p in stats), "total_length": sum(p["total_length"] for p in stats), "df": df}
+
+    def set_global_stats(self, stats: dict | None) -> None:
+        """Score with the collection's N, df and average length: impacts are re-derived from
+        the stored term frequencies (O(postings), held in memory rather than memory-mapped)."""
+        self._require_index()
+        if self._global_stats is None:
+            self._own_weights = self._weights
+        self._global_stats = stats
+        if stats is None:
+            self._weights = self._own_weights
+            return
+        index = self.index_
+        df = np.fromiter((stats["df"].get(t, 0) for t in index.vocab), dtype=np.int64, count=index.n_terms)
+        self._weights = bm25_weights(
+            index, self.params.k1, self.params.b, n_docs=stats["n_docs"], df=df, total_length=stats["total_length"]
+        )
+
+    def encode_queries(self, queries: Sequence[Query]) -> list[dict[str, float]]:
+        return self.analyze_queries(queries)
+
+    @classmethod
+    def merge_segments(cls, segments: Sequence["BM25Retriever"], deleted: Sequence[set[str]]) -> "BM25Retriever":
+        """One retriever over the live documents of ``segments`` in order, from their stored
+        term frequencies (no re-analysis, so it works without the documents' text too)."""
+        from xlir.segments import live_mask, merge_docstores
+
+        first = segments[0]
+        merged = cls(first.params)
+        masks = [live_mask(seg, dead) for seg, dead in zip(segments, deleted)]
+        vocab: dict[str, int] = {}
+        terms, docs, tfs, lengths = [], [], [], []
+        offset = 0
+        for seg, live in zip(segments, masks):
+            index = seg.index_
+            new_row = np.cumsum(live) - 1 + offset
+            term_id = np.fromiter((vocab.setdefault(t, len(vocab)) for t in index.vocab), np.int64, count=index.n_terms)
+            doc_ids = np.asarray(index.doc_ids)
+            keep = live[doc_ids]
+            terms.append(np.repeat(term_id, index.doc_freqs())[keep])
+            docs.append(new_row[doc_ids[keep]])
+            tfs.append(np.asarray(index.values, dtype=np.float32)[keep])
+            lengths.append(np.asarray(index.doc_lengths)[live])
+            offset += int(live.sum())
+        terms, docs, tfs = np.concatenate(terms), np.concatenate(docs), np.concatenate(tfs)
+        counts = np.bincount(terms, minlength=len(vocab))
+        used = counts > 0  # terms whose only documents were deleted are dropped
+        remap = np.cumsum(used) - 1
+        terms = remap[terms]
+        order = np.lexsort((docs, terms))  # term-major, documents ascending within a term
+        indptr = np.zeros(int(used.sum()) + 1, dtype=np.int64)
+        np.cumsum(counts[used], out=indptr[1:])
+        words = np.array(list(vocab), dtype=object)[used].tolist() if vocab else []
+        merged.index_ = InvertedIndex(
+            vocab=words, indptr=indptr, doc_ids=docs[order].astype(np.int32), values=tfs[order],
+            doc_lengths=np.concatenate(lengths).astype(np.int32),
+        )
+        merged.docs = merge_docstores([seg.docs for seg in segments], masks)
+        merged.languages = sorted(set().union(*(seg.languages for seg in segments)))
+        merged._weights = bm25_weights(merged.index_, merged.params.k1, merged.params.b)
+        return merged
+
+    def search_encoded(self, queries: Sequence[Query], encoded: list[dict[str, float]], k: int) -> Run:
+        self._require_index()
+        if self._weights is None:
+            self._weights = bm25_weights(self.index_, self.params.k1, self.params.b)
+        ids = self.docs.ids
+        run: Run = {}
+        for start in range(0, len(queries), _QUERY_BATCH):
+            hits = self.index_.search(encoded[start : start + _QUERY_BATCH], k, self._weights)
+            for q, (rows, vals) in zip(queries[start : start + _QUERY_BATCH], hits):
+                run[q.id] = dict(zip([ids[r] for r in rows.tolist()], vals.tolist()))
+        return run
+
     def manifest_extra(self) -> dict:
         return {
             "analyzer": self.analyzer.config(),
@@ -142,8 +251,11 @@ class BM25Retriever(IndexedRetriever):
         files = self.index_.save(folder)
         if self._weights is None:
             self._weights = bm25_weights(self.index_, self.params.k1, self.params.b)
+        weights = self._weights
+        if self._global_stats is not None:  # a segment saved on its own keeps its own statistics
+            weights = self._own_weights if self._own_weights is not None else bm25_weights(self.index_, self.params.k1, self.params.b)
         # derived from values + doc_lengths + (k1, b); stored so that loading stays memory-mapped
-        files["bm25_weights.npy"] = store.save_array(folder, "bm25_weights.npy", self._weights)
+        files["bm25_weights.npy"] = store.save_array(folder, "bm25_weights.npy", weights)
         return files
 
     def _load_arrays(self, folder: Path, manifest: dict, *, mmap: bool) -> None:

@@ -139,14 +139,41 @@ class DenseRetriever(IndexedRetriever):
         self._require_index()
         if k < 1:
             raise ParamError(f"k must be >= 1, got {k}")
+        return self.search_encoded(queries, self.encode_queries(queries), k)
+
+    # -- segments (xlir.segments) --------------------------------------------------------
+    supports_segments = True
+    runtime_params = ("device", "batch_size", "chunk_size", "hnsw_ef_search", "nprobe", "refine")
+
+    def encode_queries(self, queries: Sequence[Query]) -> np.ndarray:
+        """Query vectors (float32), after checking the encoder is the one the index was built with."""
+        self._require_index()
         self._check_encoder()
-        q = self.encoder.encode_queries([x.text for x in queries]).astype(np.float32)
-        scores, rows = self.search_vectors(q, k)
+        return self.encoder.encode_queries([x.text for x in queries]).astype(np.float32)
+
+    def search_encoded(self, queries: Sequence[Query], encoded: np.ndarray, k: int) -> Run:
+        self._require_index()
+        scores, rows = self.search_vectors(encoded, k)
         ids = self.docs.ids
         run: Run = {}
         for query, srow, rrow in zip(queries, scores, rows):
             run[query.id] = {ids[r]: float(s) for s, r in zip(srow.tolist(), rrow.tolist()) if r >= 0}
         return run
+
+    @classmethod
+    def merge_segments(cls, segments: Sequence["DenseRetriever"], deleted: Sequence[set[str]]) -> "DenseRetriever":
+        """One retriever over the live documents of ``segments`` in order, reusing their vectors (no re-encoding)."""
+        from xlir.segments import live_mask, merge_docstores
+
+        first = segments[0]
+        merged = cls(first.params, encoder=first._encoder)
+        masks = [live_mask(seg, dead) for seg, dead in zip(segments, deleted)]
+        merged.vectors = np.concatenate([np.asarray(seg.vectors[m], dtype=np.float16) for seg, m in zip(segments, masks)])
+        merged.docs = merge_docstores([seg.docs for seg in segments], masks)
+        merged.languages = sorted(set().union(*(seg.languages for seg in segments)))
+        merged.identity = first.identity
+        merged._ann = None
+        return merged
 
     def search_vectors(self, q: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """(scores, rows) of shape (n_queries, k) for query vectors ``q``; missing hits have row -1."""

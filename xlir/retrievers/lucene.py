@@ -224,6 +224,13 @@ def _versions(info) -> dict[str, Any]:
 class _LuceneRetriever(IndexedRetriever):
     """Shared machinery: a Lucene directory built in a temporary folder, copied into ``lucene/`` on save."""
 
+    supports_segments = False
+    segments_unsupported = (
+        "Lucene scores each of its directories with that directory's own statistics, so separate xlir "
+        "segments of Lucene directories would not score like one index (Lucene's own segments live inside "
+        "the one directory xlir writes)"
+    )
+
     def __init__(self, params: Any = None, **kwargs: Any):
         super().__init__(params, **kwargs)
         self._lucene_dir: Path | None = None

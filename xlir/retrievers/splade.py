@@ -156,6 +156,7 @@ class SpladeRetriever(IndexedRetriever):
         self.quantization: dict[str, Any] | None = None
         self._query_table: dict[str, float] | None = None
         self._warned: set[tuple] = set()
+        self._global_stats: dict | None = None  # the collection's, when this is one segment of several
 
     @property
     def encoder(self):
@@ -248,10 +249,17 @@ class SpladeRetriever(IndexedRetriever):
 
     def _index_idf(self) -> dict[str, float]:
         # BM25's idf, ln(1 + (N - df + 0.5) / (df + 0.5)), over this index's documents
-        n = self.index_.n_docs
-        df = self.index_.doc_freqs().astype(np.float64)
+        # (over the whole collection's when this is one of several segments)
+        stats = self._global_stats
+        if stats is not None:
+            n = stats["n_docs"]
+            vocab = list(stats["df"])
+            df = np.array([stats["df"][t] for t in vocab], dtype=np.float64)
+        else:
+            n, vocab = self.index_.n_docs, self.index_.vocab
+            df = self.index_.doc_freqs().astype(np.float64)
         idf = np.log1p((n - df + 0.5) / (df + 0.5))
-        return {term: float(w) for term, w, d in zip(self.index_.vocab, idf.tolist(), df.tolist()) if d > 0}
+        return {term: float(w) for term, w, d in zip(vocab, idf.tolist(), df.tolist()) if d > 0}
 
     def search(self, queries: Sequence[Query], k: int = 100, *, show_progress: bool | None = False) -> Run:
         """Top-``k`` documents per query by dot product of SPLADE weights (queries with no known term get ``{}``)."""
@@ -268,6 +276,57 @@ class SpladeRetriever(IndexedRetriever):
             batch = queries[start : start + _QUERY_BATCH]
             hits = self.index_.search(self.query_vectors(batch), k)
             for q, (rows, vals) in zip(batch, hits):
+                run[q.id] = {ids[r]: v * scale for r, v in zip(rows.tolist(), vals.tolist())}
+        return run
+
+    # -- segments (xlir.segments) --------------------------------------------------------
+    # Scores are dot products of model weights, so segments need no corpus statistics, except
+    # the document frequencies behind inference-free queries weighted by the index's idf.
+    # Each segment quantizes with its own scale: scores equal one index's exactly only with
+    # quantization=float32 (otherwise within the quantization error).
+    supports_segments = True
+    runtime_params = ("device", "batch_size", "chunk_size", "query_top_k")
+
+    def collection_stats(self, deleted_rows=None) -> dict:
+        """Live document count and document frequency per term (without ``deleted_rows``)."""
+        self._require_index()
+        index = self.index_
+        if deleted_rows is None or not len(deleted_rows):
+            n, df = index.n_docs, index.doc_freqs()
+        else:
+            live = np.ones(index.n_docs, dtype=bool)
+            live[np.asarray(deleted_rows, dtype=np.int64)] = False
+            term_of = np.repeat(np.arange(index.n_terms, dtype=np.int32), index.doc_freqs())
+            df = np.bincount(term_of[live[np.asarray(index.doc_ids)]], minlength=index.n_terms)
+            n = int(live.sum())
+        return {"n_docs": n, "df": {t: d for t, d in zip(index.vocab, df.tolist()) if d}}
+
+    @classmethod
+    def combine_stats(cls, stats: list[dict]) -> dict:
+        df: dict[str, int] = {}
+        for part in stats:
+            for term, d in part["df"].items():
+                df[term] = df.get(term, 0) + d
+        return {"n_docs": sum(p["n_docs"] for p in stats), "df": df}
+
+    def set_global_stats(self, stats: dict | None) -> None:
+        self._global_stats = stats
+        self._query_table = None
+
+    def encode_queries(self, queries: Sequence[Query]) -> list[dict[str, float]]:
+        self._require_index()
+        self._check_encoder()
+        self._warn_language({q.lang for q in queries if q.lang}, "queries")
+        return self.query_vectors(queries)
+
+    def search_encoded(self, queries: Sequence[Query], encoded: list[dict[str, float]], k: int) -> Run:
+        self._require_index()
+        scale = float(self.quantization["scale"]) if self.quantization else 1.0
+        ids = self.docs.ids
+        run: Run = {}
+        for start in range(0, len(queries), _QUERY_BATCH):
+            hits = self.index_.search(encoded[start : start + _QUERY_BATCH], k)
+            for q, (rows, vals) in zip(queries[start : start + _QUERY_BATCH], hits):
                 run[q.id] = {ids[r]: v * scale for r, v in zip(rows.tolist(), vals.tolist())}
         return run
 

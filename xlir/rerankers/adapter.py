@@ -1,0 +1,338 @@
+"""Adapter-composed cross-encoder: a multilingual encoder + a ranking adapter (+ language adapters).
+
+The base model (by default the offline multilingual-e5-small) stays frozen. A bottleneck
+*ranking* task adapter and a one-score head, both trained by ``xlir train-reranker``, turn
+it into a cross-encoder that reads ``"query: {q}"`` / ``"passage: {p}"`` as one token pair
+and mean-pools the last layer into the head (e5 was trained with mean pooling). Optional
+*language* adapters (one folder per language code) are composed under it with
+``Stack(lang, rank)`` (MAD-X style) for the pairs whose document (or query) is in that
+language; pairs are grouped so each batch runs one adapter setup.
+
+An adapter folder is the ``adapters`` library's save format (``adapter_config.json``,
+``adapter.safetensors``, ``head_config.json``, ``model_head.safetensors``) plus
+``card.json``: base model, pooling, prefixes, training data and parameters, results.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, ClassVar, Sequence
+
+import numpy as np
+
+from xlir.errors import InputError, ParamError, XlirError
+from xlir.params import make_params, params_to_dict
+from xlir.rerankers.base import PairReranker, RerankParams, batches
+from xlir.types import Doc, Query
+
+__all__ = ["AdapterReranker", "AdapterRerankerParams", "AdapterLoadError", "default_adapter_path", "CARD"]
+
+logger = logging.getLogger(__name__)
+
+CARD = "card.json"
+CARD_FORMAT = "xlir.rank-adapter"
+RANK = "rank"  # the name the ranking adapter and its head carry inside the model
+DEFAULT_ADAPTER = "xquad-en-rank-e5s"
+DEFAULT_BASE = "multilingual-e5-small"
+LANG_SIDES = ("doc", "query")
+
+
+class AdapterLoadError(XlirError, OSError):
+    """An adapter folder is missing, incomplete, or was trained for another base model."""
+
+
+def repo_adapters_dir() -> Path:
+    """``adapters/`` at the root of the xlir checkout (next to the ``xlir`` package)."""
+    return Path(__file__).resolve().parents[2] / "adapters"
+
+
+def default_adapter_path() -> Path:
+    """The committed ranking adapter; raises :class:`AdapterLoadError` when it is not there."""
+    path = repo_adapters_dir() / DEFAULT_ADAPTER
+    if not (path / "adapter_config.json").is_file():
+        raise AdapterLoadError(
+            f"the default ranking adapter {DEFAULT_ADAPTER!r} was not found at {path} (it ships in the xlir "
+            f"source tree, not in a wheel); pass the adapter folder explicitly (adapter:PATH / path=PATH), "
+            f"or train one with `xlir train-reranker`"
+        )
+    return path
+
+
+def read_card(folder: Path) -> dict[str, Any]:
+    """The folder's ``card.json`` ({} when absent); raises :class:`AdapterLoadError` on a bad one."""
+    path = folder / CARD
+    if not path.exists():
+        return {}
+    try:
+        card = json.loads(path.read_text(encoding="utf-8"))
+    except (ValueError, OSError) as e:
+        raise AdapterLoadError(f"{path}: not a readable JSON card ({e})") from None
+    if not isinstance(card, dict) or card.get("format") != CARD_FORMAT:
+        raise AdapterLoadError(f"{path}: not an xlir ranking-adapter card (format {CARD_FORMAT!r})")
+    return card
+
+
+def check_adapter_dir(folder: str | Path, what: str = "adapter") -> Path:
+    folder = Path(folder).expanduser()
+    if not folder.is_dir():
+        raise AdapterLoadError(f"{what} folder {folder} does not exist")
+    if not (folder / "adapter_config.json").is_file():
+        raise AdapterLoadError(
+            f"{folder} is not an adapter folder (no adapter_config.json); expected what "
+            f"`model.save_adapter(...)` of the adapters library writes"
+        )
+    return folder
+
+
+@dataclass(frozen=True)
+class AdapterRerankerParams(RerankParams):
+    """``path``: ranking adapter folder (default: the committed ``adapters/xquad-en-rank-e5s``);
+    ``model``: base model name or folder (default: the card's ``base_model``);
+    ``lang_adapters``: {language code: adapter folder}; ``lang_adapter_dir``: a folder of
+    language adapters named by code (``de/``, ``zh/``...); ``lang_side``: choose the language
+    adapter by the document's (``doc``) or the query's (``query``) language;
+    ``strict_langs``: a pair whose language has no adapter is an error instead of running
+    the ranking adapter alone; ``query_prefix``/``doc_prefix``/``pooling``: default from the card.
+    """
+
+    path: str | None = None
+    model: str | None = None
+    lang_adapters: dict[str, str] = field(default_factory=dict)
+    lang_adapter_dir: str | None = None
+    lang_side: str = "doc"
+    strict_langs: bool = False
+    query_prefix: str | None = None
+    doc_prefix: str | None = None
+    pooling: str | None = None
+
+    def validate(self) -> None:
+        super().validate()
+        if self.lang_side not in LANG_SIDES:
+            raise ParamError(f"lang_side must be one of {', '.join(LANG_SIDES)}; got {self.lang_side!r}")
+        if self.pooling not in (None, "mean", "cls"):
+            raise ParamError(f"pooling must be 'mean' or 'cls'; got {self.pooling!r}")
+        if not isinstance(self.lang_adapters, dict):
+            raise ParamError("lang_adapters must be a mapping {language code: adapter folder}")
+
+
+def load_base_model(name: str, *, device: str = "cpu"):
+    """``adapters.AutoAdapterModel`` and tokenizer of a base model name or folder (offline-aware)."""
+    from adapters import AutoAdapterModel
+    from transformers import AutoTokenizer
+
+    from xlir.encoders.base import ModelLoadError, offline_hint
+    from xlir.models.provision import resolve_model
+
+    path = resolve_model(name)
+    try:
+        model = AutoAdapterModel.from_pretrained(path)
+        tokenizer = AutoTokenizer.from_pretrained(path)
+    except (OSError, ValueError) as e:
+        if Path(path).exists():
+            raise ModelLoadError(f"cannot load base model from {path}: {e}") from e
+        raise ModelLoadError(offline_hint(name)) from e
+    # adapter_config.json records config.name_or_path; keep the portable name, not a local cache path
+    model.config.name_or_path = name
+    return model.to(device), tokenizer
+
+
+def pair_scores(model, encoded: dict, pooling: str):
+    """Relevance logits (1-d tensor) of a tokenized batch under the model's active adapter setup."""
+    import torch
+
+    out = model.base_model(input_ids=encoded["input_ids"], attention_mask=encoded["attention_mask"])
+    hidden = out[0]
+    if pooling == "mean":
+        mask = encoded["attention_mask"].unsqueeze(-1).to(hidden.dtype)
+        pooled = (hidden * mask).sum(1) / torch.clamp(mask.sum(1), min=1.0)
+    else:
+        pooled = hidden[:, 0]
+    return model.heads[RANK]((hidden,), cls_output=pooled)[0].view(-1)
+
+
+def tokenize_pairs(tokenizer, queries: Sequence[str], passages: Sequence[str], max_length: int, device: str):
+    enc = tokenizer(
+        list(queries), list(passages), truncation="longest_first", max_length=max_length,
+        padding=True, return_tensors="pt",
+    )
+    return {k: v.to(device) for k, v in enc.items() if k in ("input_ids", "attention_mask")}
+
+
+def doc_text(doc: Doc) -> str:
+    return f"{doc.title}. {doc.text}" if doc.title else doc.text
+
+
+class AdapterReranker(PairReranker):
+    """Cross-encoder reranker from a ranking adapter (+ optional language adapters) on a frozen encoder.
+
+    ``RERANKERS.create("adapter", path=FOLDER)``: the one argument of ``adapter:ARG`` is the
+    ranking adapter folder; without it the committed ``adapters/xquad-en-rank-e5s`` is used.
+    Other keyword arguments are :class:`AdapterRerankerParams` fields. The model loads on
+    first use. Raises :class:`AdapterLoadError` for a missing or foreign adapter folder.
+    """
+
+    name: ClassVar[str] = "adapter"
+    Params: ClassVar[type] = AdapterRerankerParams
+
+    def __init__(self, path: str | Path | None = None, *, params: AdapterRerankerParams | None = None, **kwargs: Any):
+        if params is not None and (kwargs or path is not None):
+            raise TypeError("pass either a params object or keyword parameters, not both")
+        if path is not None:
+            kwargs["path"] = str(path)
+        self.params = params if params is not None else make_params(AdapterRerankerParams, kwargs)
+        self.path = check_adapter_dir(self.params.path, "ranking adapter") if self.params.path else default_adapter_path()
+        self.card = read_card(self.path)
+        self.lang_paths = self._lang_paths()
+        self.base_name = self.params.model or self.card.get("base_model") or DEFAULT_BASE
+        self.query_prefix = _pick(self.params.query_prefix, self.card.get("query_prefix"), "query: ")
+        self.doc_prefix = _pick(self.params.doc_prefix, self.card.get("doc_prefix"), "passage: ")
+        self.pooling = _pick(self.params.pooling, self.card.get("pooling"), "mean")
+        self._model = None
+        self._tokenizer = None
+        self._device = None
+        self._warned: set[str] = set()
+
+    def _lang_paths(self) -> dict[str, Path]:
+        paths: dict[str, Path] = {}
+        if self.params.lang_adapter_dir:
+            root = Path(self.params.lang_adapter_dir).expanduser()
+            if not root.is_dir():
+                raise AdapterLoadError(f"language adapter folder {root} does not exist")
+            for sub in sorted(root.iterdir()):
+                if (sub / "adapter_config.json").is_file():
+                    paths[sub.name.lower()] = sub
+            if not paths:
+                raise AdapterLoadError(f"{root} holds no language adapter folders (<code>/adapter_config.json)")
+        for lang, folder in self.params.lang_adapters.items():
+            paths[str(lang).lower()] = check_adapter_dir(folder, f"language adapter {lang!r}")
+        return paths
+
+    # -- loading -------------------------------------------------------------------------
+    @property
+    def model(self):
+        if self._model is None:
+            self._load()
+        return self._model
+
+    def _load(self) -> None:
+        from xlir.encoders.base import pick_device
+
+        self._device = pick_device(self.params.device)
+        model, tokenizer = load_base_model(self.base_name, device=self._device)
+        try:
+            model.load_adapter(str(self.path), load_as=RANK, with_head=True, use_safetensors=True)
+        except (OSError, ValueError, KeyError, RuntimeError) as e:
+            raise AdapterLoadError(f"cannot load the ranking adapter from {self.path} onto {self.base_name!r}: {e}") from e
+        if RANK not in model.heads:
+            raise AdapterLoadError(f"{self.path} has no prediction head; save it with with_head=True")
+        for lang, folder in self.lang_paths.items():
+            try:
+                model.load_adapter(str(folder), load_as=_lang_name(lang), with_head=False, use_safetensors=True)
+            except (OSError, ValueError, KeyError, RuntimeError) as e:
+                raise AdapterLoadError(f"cannot load the language adapter {lang!r} from {folder}: {e}") from e
+        model.to(self._device)
+        model.eval()
+        self._model, self._tokenizer = model, tokenizer
+        logger.info("loaded ranking adapter %s on %s (language adapters: %s)", self.path, self.base_name,
+                    ", ".join(sorted(self.lang_paths)) or "none")
+
+    def identity(self) -> dict[str, Any]:
+        """What produced the scores: adapter folder, base model, language adapters and parameters."""
+        return {
+            "reranker": self.name,
+            "adapter": str(self.path),
+            "base_model": self.base_name,
+            "lang_adapters": {k: str(v) for k, v in sorted(self.lang_paths.items())},
+            "params": params_to_dict(self.params),
+        }
+
+    # -- composition -----------------------------------------------------------------------
+    def lang_of(self, query: Query, doc: Doc) -> str | None:
+        """The language whose adapter scores this pair (``None``: the ranking adapter alone)."""
+        lang = doc.lang if self.params.lang_side == "doc" else query.lang
+        lang = lang.lower() if lang else None
+        if lang in self.lang_paths:
+            return lang
+        if self.lang_paths and self.params.strict_langs:
+            which = f"document {doc.id!r}" if self.params.lang_side == "doc" else f"query {query.id!r}"
+            raise InputError(
+                f"no language adapter for {lang!r} ({which}); available: {', '.join(sorted(self.lang_paths))}"
+            )
+        if self.lang_paths and lang not in self._warned:
+            self._warned.add(lang)
+            logger.info("no language adapter for %r: those pairs use the ranking adapter alone", lang)
+        return None
+
+    def activate(self, lang: str | None) -> None:
+        """Make ``Stack(lang adapter, rank)`` (or ``rank`` alone for ``None``) the active setup."""
+        from adapters.composition import Stack
+
+        model = self.model
+        model.set_active_adapters(Stack(_lang_name(lang), RANK) if lang else RANK)
+        model.active_head = RANK
+
+    # -- scoring ---------------------------------------------------------------------------
+    def score_pairs(self, pairs: Sequence[tuple[Query, Doc]], *, show_progress: bool | None = False) -> np.ndarray:
+        """One logit per (query, document) pair; batches run one adapter setup each, longest first."""
+        import torch
+
+        scores = np.zeros(len(pairs), dtype=np.float32)
+        if not pairs:
+            return scores
+        model = self.model
+        groups: dict[str | None, list[int]] = {}
+        for i, (q, d) in enumerate(pairs):
+            groups.setdefault(self.lang_of(q, d), []).append(i)
+        qtexts = [self.query_prefix + q.text for q, _ in pairs]
+        dtexts = [self.doc_prefix + doc_text(d) for _, d in pairs]
+        bs = self.params.batch_size
+        total = sum((len(ix) + bs - 1) // bs for ix in groups.values())
+        bar = _Bar(total, show_progress, f"rerank {self.name}")
+        with torch.inference_mode():
+            for lang in sorted(groups, key=lambda x: (x is not None, x or "")):
+                self.activate(lang)
+                # similar lengths per batch: less padding
+                order = sorted(groups[lang], key=lambda i: -(len(qtexts[i]) + len(dtexts[i])))
+                for idx in batches(len(order), order, bs, show_progress=False, desc=""):
+                    enc = tokenize_pairs(self._tokenizer, [qtexts[i] for i in idx], [dtexts[i] for i in idx],
+                                         self.params.max_length, self._device)
+                    scores[idx] = pair_scores(model, enc, self.pooling).float().cpu().numpy()
+                    bar.update()
+        bar.close()
+        return scores
+
+
+class _Bar:
+    """A progress bar advanced by hand (several loops feed one bar)."""
+
+    def __init__(self, total: int, show_progress: bool | None, desc: str):
+        from xlir.progress import progress_enabled
+
+        self._bar = None
+        if progress_enabled(show_progress):
+            import sys
+
+            from tqdm.auto import tqdm
+
+            self._bar = tqdm(total=total, desc=desc, unit="batch", file=sys.stderr, dynamic_ncols=True)
+
+    def update(self) -> None:
+        if self._bar is not None:
+            self._bar.update(1)
+
+    def close(self) -> None:
+        if self._bar is not None:
+            self._bar.close()
+
+
+def _lang_name(lang: str) -> str:
+    return f"lang_{lang}"
+
+
+def _pick(given: str | None, card: Any, default: str) -> str:
+    if given is not None:
+        return given
+    return card if isinstance(card, str) else default
