@@ -1,3 +1,4 @@
+import logging
 import os
 from pathlib import Path
 
@@ -28,3 +29,12 @@ def tiny_queries(tiny):
     from xlir.io import read_queries
 
     return read_queries(tiny / "queries.tsv", lang="en")
+
+
+@pytest.fixture(autouse=True)
+def cli_logging():
+    """`xlir` (main) points the xlir logger at the stderr of the moment; put it back after each test."""
+    logger = logging.getLogger("xlir")
+    saved = logger.handlers[:], logger.level, logger.propagate
+    yield
+    logger.handlers[:], logger.level, logger.propagate = saved

@@ -3,7 +3,6 @@ statistics, rerankers and configuration errors."""
 
 import copy
 import json
-import logging
 import math
 import shutil
 from pathlib import Path
@@ -27,14 +26,6 @@ XQUAD = REPO.parent / "shared" / "data" / "xquad-r"
 def home(tmp_path, monkeypatch):
     monkeypatch.setenv("XLIR_HOME", str(tmp_path / "home"))
 
-
-@pytest.fixture(autouse=True)
-def cli_logging():
-    """`xlir` (main) points the xlir logger at the stderr of the moment; put it back after each test."""
-    logger = logging.getLogger("xlir")
-    saved = logger.handlers[:], logger.level, logger.propagate
-    yield
-    logger.handlers[:], logger.level, logger.propagate = saved[0], saved[1], saved[2]
 
 
 def tiny_raw() -> dict:

@@ -2,7 +2,6 @@
 each task's numbers equal those of the collection loaded, indexed, searched and evaluated by hand."""
 
 import json
-import logging
 from pathlib import Path
 
 import pytest
@@ -21,13 +20,6 @@ MEASURES = ["nDCG@10", "R@100", "RR@10"]
 def home(tmp_path, monkeypatch):
     monkeypatch.setenv("XLIR_HOME", str(tmp_path / "home"))
 
-
-@pytest.fixture(autouse=True)
-def cli_logging():
-    logger = logging.getLogger("xlir")
-    saved = logger.handlers[:], logger.level, logger.propagate
-    yield
-    logger.handlers[:], logger.level, logger.propagate = saved
 
 
 def _grid(tmp_path: Path, collection: dict) -> dict:

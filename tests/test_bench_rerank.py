@@ -1,7 +1,6 @@
 """``xlir bench`` with a reranker axis: ``rerankers: [none, NAME, NAME:ARG, {...}]`` adds reranked
 systems, caches their runs, and each row's commands reproduce its run with ``xlir search --rerank``."""
 
-import logging
 from pathlib import Path
 
 import pytest
@@ -20,13 +19,6 @@ TINY = GRIDS / "tiny.yaml"
 def home(tmp_path, monkeypatch):
     monkeypatch.setenv("XLIR_HOME", str(tmp_path / "home"))
 
-
-@pytest.fixture(autouse=True)
-def cli_logging():
-    logger = logging.getLogger("xlir")
-    saved = logger.handlers[:], logger.level, logger.propagate
-    yield
-    logger.handlers[:], logger.level, logger.propagate = saved
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 """Fusion (xlir.fusion, `xlir fuse`) against values computed by hand."""
 
 import json
-import logging
 import math
 
 import pytest
@@ -10,14 +9,6 @@ from xlir.cli.main import main
 from xlir.errors import InputError, ParamError
 from xlir.fusion import FusionSpec, fuse
 from xlir.io import read_run, write_run
-
-@pytest.fixture(autouse=True)
-def cli_logging():
-    """`xlir` (main) points the xlir logger at the stderr of the moment; put it back after each test."""
-    logger = logging.getLogger("xlir")
-    saved = logger.handlers[:], logger.level, logger.propagate
-    yield
-    logger.handlers[:], logger.level, logger.propagate = saved
 
 
 # q1: b and c tie in A (b is ranked first: docid order); a and e tie in C (a first).

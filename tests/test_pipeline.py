@@ -2,7 +2,6 @@
 stage, the run's sidecar record, and `xlir search --pipeline / --rerank`."""
 
 import json
-import logging
 import os
 from pathlib import Path
 
@@ -35,14 +34,6 @@ QUERIES = {
 def home(tmp_path, monkeypatch):
     monkeypatch.setenv("XLIR_HOME", str(tmp_path / "home"))  # the translation cache goes there
 
-
-@pytest.fixture(autouse=True)
-def cli_logging():
-    """`xlir` (main) points the xlir logger at the stderr of the moment; put it back after each test."""
-    logger = logging.getLogger("xlir")
-    saved = logger.handlers[:], logger.level, logger.propagate
-    yield
-    logger.handlers[:], logger.level, logger.propagate = saved
 
 
 @pytest.fixture(scope="module")

@@ -351,30 +351,9 @@ def load_pipeline(path: str | os.PathLike) -> PipelineSpec:
     A run's sidecar (``RUN.meta.json``) is accepted too. Raises :class:`InputError` for a
     missing or unparsable file (with the line) and :class:`ParamError` for an invalid spec.
     """
-    p = Path(path)
-    if not p.is_file():
-        raise InputError("no such pipeline file", path=p)
-    text = p.read_text(encoding="utf-8")
-    if p.suffix.lower() in (".yaml", ".yml"):
-        try:
-            import yaml
-        except ImportError:
-            from xlir.errors import MissingDependencyError
+    from xlir.io._files import read_config_file
 
-            raise MissingDependencyError(
-                f'{p}: reading YAML needs PyYAML; pip install "xlir[bench]" (or write the pipeline as JSON)'
-            ) from None
-        try:
-            raw = yaml.safe_load(text)
-        except yaml.YAMLError as e:
-            mark = getattr(e, "problem_mark", None)
-            line = mark.line + 1 if mark is not None else None
-            raise InputError(f"invalid YAML: {getattr(e, 'problem', None) or e}", path=p, line=line) from None
-    else:
-        try:
-            raw = json.loads(text)
-        except json.JSONDecodeError as e:
-            raise InputError(f"invalid JSON: {e.msg} (column {e.colno})", path=p, line=e.lineno) from None
+    p, raw = read_config_file(path, "pipeline")
     return parse_pipeline(raw, base_dir=p.resolve().parent, source=str(p))
 
 

@@ -153,35 +153,16 @@ def read_shard(path: str | os.PathLike, shard: Shard, *, lang: str | None = None
 
 
 def _parse_line(line: str, fmt: str, lang: str | None, path: Path, lineno: int) -> Doc:
-    # The whole-file readers of xlir.io.corpus iterate over a path; their per-record checks
-    # are reused here through the same helpers, applied to one line at a time.
-    from xlir.io.corpus import DOC_ID_FIELDS, DOC_TEXT_FIELDS, _optional_str, _pick, parse_id
+    # The whole-file readers of xlir.io.corpus iterate over a path; their per-record parsing
+    # is reused here, one line at a time.
+    from xlir.io.corpus import parse_id, parse_jsonl_doc
 
     if fmt == "tsv":
         cols = line.split("\t")
         if len(cols) != 2:
             raise InputError(f"expected 2 tab-separated columns (id, text), got {len(cols)}", path=path, line=lineno)
         return Doc(id=parse_id(cols[0], "doc id", path, lineno), text=cols[1], lang=lang)
-    try:
-        obj = json.loads(line)
-    except json.JSONDecodeError as e:
-        raise InputError(f"invalid JSON: {e.msg} (column {e.colno})", path=path, line=lineno) from None
-    if not isinstance(obj, dict):
-        raise InputError(f"expected a JSON object, got {type(obj).__name__}", path=path, line=lineno)
-    picked = _pick(obj, DOC_ID_FIELDS, "doc id", path, lineno)
-    if picked is None:
-        raise InputError(f"missing doc id (expected one of the fields {', '.join(DOC_ID_FIELDS)})", path=path, line=lineno)
-    doc_id = parse_id(picked[1], "doc id", path, lineno)
-    text_field = next((k for k in DOC_TEXT_FIELDS if k in obj), None)
-    if text_field is None:
-        raise InputError(f"doc {doc_id!r}: missing text (expected field 'text' or 'contents')", path=path, line=lineno)
-    text = _optional_str(obj, text_field, path, lineno)
-    if text is None:
-        raise InputError(f"doc {doc_id!r}: field {text_field!r} is null", path=path, line=lineno)
-    title = _optional_str(obj, "title", path, lineno) or ""
-    doc_lang = _optional_str(obj, "lang", path, lineno) or lang
-    used = {k for k in DOC_ID_FIELDS if k in obj} | {text_field, "title", "lang"}
-    return Doc(id=doc_id, text=text, title=title, lang=doc_lang, meta={k: v for k, v in obj.items() if k not in used})
+    return parse_jsonl_doc(line, lang, path, lineno)
 
 
 def corpus_identity(path: str | os.PathLike) -> dict[str, Any]:

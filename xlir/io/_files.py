@@ -109,3 +109,36 @@ def natural_qid_order(qids) -> list[str]:
 
 def has_space(value: str) -> bool:
     return _SPACE.search(value) is not None
+
+
+def read_config_file(path: str | os.PathLike, what: str) -> tuple[Path, object]:
+    """Parse a YAML (``.yaml``/``.yml``, needs PyYAML) or JSON file; ``what`` names it in errors.
+
+    Returns (path, parsed value). Raises InputError (with the line) for a missing or
+    unparsable file.
+    """
+    import json
+
+    p = Path(path)
+    if not p.is_file():
+        raise InputError(f"no such {what} file", path=p)
+    text = p.read_text(encoding="utf-8")
+    if p.suffix.lower() in (".yaml", ".yml"):
+        try:
+            import yaml
+        except ImportError:
+            from xlir.errors import MissingDependencyError
+
+            raise MissingDependencyError(
+                f'{p}: reading YAML needs PyYAML; pip install "xlir[bench]" (or write the {what} as JSON)'
+            ) from None
+        try:
+            return p, yaml.safe_load(text)
+        except yaml.YAMLError as e:
+            mark = getattr(e, "problem_mark", None)
+            line = mark.line + 1 if mark is not None else None
+            raise InputError(f"invalid YAML: {getattr(e, 'problem', None) or e}", path=p, line=line) from None
+    try:
+        return p, json.loads(text)
+    except json.JSONDecodeError as e:
+        raise InputError(f"invalid JSON: {e.msg} (column {e.colno})", path=p, line=e.lineno) from None

@@ -92,36 +92,42 @@ def _optional_str(obj: dict, key: str, path: Path, line: int) -> str | None:
     raise InputError(f"field {key!r} must be a string, got {type(value).__name__}", path=path, line=line)
 
 
+def parse_jsonl_doc(line: str, lang: str | None, path: Path, lineno: int) -> Doc:
+    """One corpus JSONL line as a :class:`Doc`; errors name ``path`` and ``lineno``."""
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as e:
+        raise InputError(f"invalid JSON: {e.msg} (column {e.colno})", path=path, line=lineno) from None
+    if not isinstance(obj, dict):
+        raise InputError(f"expected a JSON object, got {type(obj).__name__}", path=path, line=lineno)
+    picked = _pick(obj, DOC_ID_FIELDS, "doc id", path, lineno)
+    if picked is None:
+        fields = ", ".join(DOC_ID_FIELDS)
+        raise InputError(f"missing doc id (expected one of the fields {fields})", path=path, line=lineno)
+    doc_id = parse_id(picked[1], "doc id", path, lineno)
+    text_field = next((k for k in DOC_TEXT_FIELDS if k in obj), None)
+    if text_field is None:
+        message = f"doc {doc_id!r}: missing text (expected field 'text' or 'contents')"
+        raise InputError(message, path=path, line=lineno)
+    text = _optional_str(obj, text_field, path, lineno)
+    if text is None:
+        raise InputError(f"doc {doc_id!r}: field {text_field!r} is null", path=path, line=lineno)
+    title = _optional_str(obj, "title", path, lineno) or ""
+    doc_lang = _optional_str(obj, "lang", path, lineno) or lang
+    # Only the fields actually used leave meta: a 'contents' beside 'text' is kept.
+    used = {k for k in DOC_ID_FIELDS if k in obj} | {text_field, "title", "lang"}
+    meta = {k: v for k, v in obj.items() if k not in used}
+    return Doc(id=doc_id, text=text, title=title, lang=doc_lang, meta=meta)
+
+
 def _read_jsonl(path: Path, lang: str | None) -> Iterator[Doc]:
     seen: dict[str, int] = {}
     n = 0
     for lineno, line in iter_lines(path):
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise InputError(f"invalid JSON: {e.msg} (column {e.colno})", path=path, line=lineno) from None
-        if not isinstance(obj, dict):
-            raise InputError(f"expected a JSON object, got {type(obj).__name__}", path=path, line=lineno)
-        picked = _pick(obj, DOC_ID_FIELDS, "doc id", path, lineno)
-        if picked is None:
-            fields = ", ".join(DOC_ID_FIELDS)
-            raise InputError(f"missing doc id (expected one of the fields {fields})", path=path, line=lineno)
-        doc_id = parse_id(picked[1], "doc id", path, lineno)
-        text_field = next((k for k in DOC_TEXT_FIELDS if k in obj), None)
-        if text_field is None:
-            message = f"doc {doc_id!r}: missing text (expected field 'text' or 'contents')"
-            raise InputError(message, path=path, line=lineno)
-        text = _optional_str(obj, text_field, path, lineno)
-        if text is None:
-            raise InputError(f"doc {doc_id!r}: field {text_field!r} is null", path=path, line=lineno)
-        title = _optional_str(obj, "title", path, lineno) or ""
-        doc_lang = _optional_str(obj, "lang", path, lineno) or lang
-        _check_new(doc_id, seen, path, lineno)
-        # Only the fields actually used leave meta: a 'contents' beside 'text' is kept.
-        used = {k for k in DOC_ID_FIELDS if k in obj} | {text_field, "title", "lang"}
-        meta = {k: v for k, v in obj.items() if k not in used}
+        doc = parse_jsonl_doc(line, lang, path, lineno)
+        _check_new(doc.id, seen, path, lineno)
         n += 1
-        yield Doc(id=doc_id, text=text, title=title, lang=doc_lang, meta=meta)
+        yield doc
     logger.debug("read %d docs from %s", n, path)
 
 
