@@ -142,6 +142,8 @@ def test_bm25_demo_runs_offline(capsys):
     rc, out, err = xlir(capsys, "demo", "--retriever", "bm25")
     assert rc == 0, err
     assert "same-language retrieval: nDCG@10 1.000" in out
+    rc, _, err = xlir(capsys, "demo", "--retriever", "bm25", "--rerank")
+    assert rc == 2 and "--rerank reranks the cross-lingual dense demo" in err
 
 
 def test_help_imports_no_heavy_library():

@@ -19,8 +19,10 @@ import click
 @click.option("-k", "k", type=click.IntRange(min=1), default=3, show_default=True, help="Results shown per query.")
 @click.option("--retriever", type=click.Choice(["auto", "dense", "bm25"]), default="auto", show_default=True,
               help="auto: dense (cross-lingual) when installed, else BM25.")
+@click.option("--rerank", is_flag=True,
+              help="Also rerank the dense top 10 with the shipped adapter reranker (needs the rerank extra).")
 @click.pass_obj
-def demo(state, output: Path | None, k: int, retriever: str) -> None:
+def demo(state, output: Path | None, k: int, retriever: str, rerank: bool) -> None:
     """Offline demo on a small French/German/Spanish/English sample corpus."""
     from xlir.registry import RETRIEVERS
 
@@ -28,10 +30,12 @@ def demo(state, output: Path | None, k: int, retriever: str) -> None:
         logging.getLogger("xlir").setLevel(logging.ERROR)
     if retriever == "auto":
         retriever = "dense" if RETRIEVERS.is_available("dense") else "bm25"
+    if rerank and retriever != "dense":
+        raise click.UsageError("--rerank reranks the cross-lingual dense demo; it needs the dense extra")
     with tempfile.TemporaryDirectory(prefix="xlir-demo-") as tmp:
         root = output or Path(tmp)
         if retriever == "dense":
-            _dense_demo(root, k)
+            _dense_demo(root, k, rerank)
         else:
             _bm25_demo(root, k)
         if output:
@@ -46,7 +50,7 @@ def _show(index, query, hits) -> None:
     click.echo("")
 
 
-def _dense_demo(root: Path, k: int) -> None:
+def _dense_demo(root: Path, k: int, rerank: bool = False) -> None:
     from xlir.demo import crosslingual_qrels, crosslingual_queries, demo_docs
     from xlir.eval.measures import evaluate
     from xlir.registry import RETRIEVERS
@@ -71,6 +75,17 @@ def _dense_demo(root: Path, k: int) -> None:
     lexical = evaluate(qrels, bm25.search(queries, k=10), ["nDCG@10", "R@3"])
     click.echo("BM25 on the same task:       " + ", ".join(f"{m} {v:.3f}" for m, v in lexical.items())
                + "   (words rarely match across languages)")
+    if rerank:
+        from xlir.registry import RERANKERS
+
+        reranker = RERANKERS.create("adapter")  # the adapter shipped under adapters/
+        click.echo("\nreranking the dense top 10 with the adapter reranker (English-trained ranking adapter, "
+                   "zero-shot on fr/de/es) ...")
+        reranked = reranker.rerank(queries, run, index.docs, depth=10)
+        for q in queries:
+            _show(index, q, dict(sorted(reranked[q.id].items(), key=lambda x: -x[1])[:k]))
+        scores = evaluate(qrels, reranked, ["nDCG@10", "R@3"])
+        click.echo("dense → adapter reranker:    " + ", ".join(f"{m} {v:.3f}" for m, v in scores.items()))
 
 
 def _bm25_demo(root: Path, k: int) -> None:

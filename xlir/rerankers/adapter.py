@@ -271,7 +271,16 @@ class AdapterReranker(PairReranker):
         from adapters.composition import Stack
 
         model = self.model
-        model.set_active_adapters(Stack(_lang_name(lang), RANK) if lang else RANK)
+        # adapters 1.3 resets the old setup inside set_active_adapters with a dummy forward
+        # context, before the new setup is active, and warns "none are activated" for that
+        # internal step; the real forward passes do have the setup, so silence only this call
+        mixin_logger = logging.getLogger("adapters.model_mixin")
+        level = mixin_logger.level
+        mixin_logger.setLevel(logging.ERROR)
+        try:
+            model.set_active_adapters(Stack(_lang_name(lang), RANK) if lang else RANK)
+        finally:
+            mixin_logger.setLevel(level)
         model.active_head = RANK
 
     # -- scoring ---------------------------------------------------------------------------
