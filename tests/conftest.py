@@ -5,8 +5,8 @@ from pathlib import Path
 import pytest
 
 # tests never touch the network
-os.environ.setdefault("HF_HUB_OFFLINE", "1")
-os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+os.environ["HF_HUB_OFFLINE"] = "1"  # forced, not defaulted: a model name must never reach the Hub
+os.environ["TRANSFORMERS_OFFLINE"] = "1"
 
 FIXTURES = Path(__file__).parent / "fixtures"
 

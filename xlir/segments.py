@@ -180,11 +180,30 @@ def global_stats(segments: Sequence[Any], deleted_rows: Sequence[Any] | None = N
     return type(segments[0]).combine_stats(parts)
 
 
+def search_segments(segments: Sequence[Any], deleted: Sequence[set[str]], queries: Sequence[Query], k: int, *,
+                    show_progress: bool | None = False, desc: str = "segments") -> Run:
+    """The merged top ``k`` of ``segments`` (global statistics already set), leaving out each
+    segment's ``deleted`` ids; queries are encoded once for all segments."""
+    queries = list(queries)
+    if not segments:
+        return {q.id: {} for q in queries}
+    encoded = segments[0].encode_queries(queries)
+    runs = []
+    for seg, dead in progress(list(zip(segments, deleted)), show_progress=show_progress, desc=desc, unit="segment"):
+        if len(seg.docs) == len(dead):
+            continue
+        run = seg.search_encoded(queries, encoded, k + len(dead))  # deleted hits may take k places
+        if dead:
+            run = {qid: {d: s for d, s in hits.items() if d not in dead} for qid, hits in run.items()}
+        runs.append(run)
+    return merge_topk(runs, k) if runs else {q.id: {} for q in queries}
+
+
 def live_mask(seg: Any, dead: set[str]) -> np.ndarray:
     """Boolean mask over ``seg``'s rows: True for documents not in ``dead``."""
     live = np.ones(len(seg.docs), dtype=bool)
     if dead:
-        live[_rows(seg, dead)] = False
+        live[deleted_rows(seg, dead)] = False
     return live
 
 
@@ -310,7 +329,7 @@ class SegmentedIndex:
         if len(self.segments) == 1 and not self.deleted[0]:
             self.stats = None  # one segment's own statistics are the collection's
         else:
-            rows = [_rows(seg, dead) for seg, dead in zip(self.segments, self.deleted)]
+            rows = [deleted_rows(seg, dead) for seg, dead in zip(self.segments, self.deleted)]
             self.stats = global_stats(self.segments, rows)
         for seg in self.segments:
             seg.set_global_stats(self.stats)
@@ -337,20 +356,8 @@ class SegmentedIndex:
         """Top-``k`` documents per query over all segments, as one index would rank them."""
         if k < 1:
             raise ParamError(f"k must be >= 1, got {k}")
-        queries = list(queries)
-        if not self.segments:
-            return {q.id: {} for q in queries}
-        encoded = self.segments[0].encode_queries(queries)
-        runs = []
-        pairs = list(zip(self.segments, self.deleted))
-        for seg, dead in progress(pairs, show_progress=show_progress, desc=f"{self.name} segments", unit="segment"):
-            if len(seg.docs) == len(dead):
-                continue
-            run = seg.search_encoded(queries, encoded, k + len(dead))
-            if dead:
-                run = {qid: {d: s for d, s in hits.items() if d not in dead} for qid, hits in run.items()}
-            runs.append(run)
-        return merge_topk(runs, k) if runs else {q.id: {} for q in queries}
+        return search_segments(self.segments, self.deleted, queries, k, show_progress=show_progress,
+                               desc=f"{self.name} segments")
 
     def index(self, docs: Any, *, show_progress: bool | None = False) -> None:
         """Not here: documents are added with :func:`append` (a new segment) and merged with :func:`compact`."""
@@ -390,7 +397,8 @@ def _read_deleted(path: Path, entry: dict[str, Any]) -> set[str]:
     return ids
 
 
-def _rows(seg: Any, dead: set[str]) -> np.ndarray | None:
+def deleted_rows(seg: Any, dead: set[str]) -> np.ndarray | None:
+    """The rows of ``seg`` holding the ids in ``dead`` (None when there are none)."""
     if not dead:
         return None
     rows = seg.docs.rows

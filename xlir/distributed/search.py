@@ -60,18 +60,14 @@ class SegmentHolder:
 
     def collection_stats(self) -> list[Any]:
         """Each segment's contribution to the collection's statistics (live documents only)."""
-        import numpy as np
+        from xlir.segments import deleted_rows
 
-        out = []
-        for seg, dead in zip(self.segments, self.deleted):
-            rows = np.fromiter((seg.docs.rows[d] for d in dead), dtype=np.int64, count=len(dead)) if dead else None
-            out.append(seg.collection_stats(rows))
-        return out
+        return [seg.collection_stats(deleted_rows(seg, dead)) for seg, dead in zip(self.segments, self.deleted)]
 
     def search(self, queries: list[Query], k: int, stats_box: list) -> Run:
         """The merged top ``k`` of this holder's segments. ``stats_box`` holds the object
         ref of the collection's statistics (resolved once, and again after a restart)."""
-        from xlir.segments import merge_topk
+        from xlir.segments import search_segments
 
         if not self._stats_ready:
             import ray
@@ -80,16 +76,7 @@ class SegmentHolder:
             for seg in self.segments:
                 seg.set_global_stats(stats)
             self._stats_ready = True
-        encoded = self.segments[0].encode_queries(queries)
-        runs = []
-        for seg, dead in zip(self.segments, self.deleted):
-            if len(seg.docs) == len(dead):
-                continue
-            run = seg.search_encoded(queries, encoded, k + len(dead))
-            if dead:
-                run = {qid: {d: s for d, s in hits.items() if d not in dead} for qid, hits in run.items()}
-            runs.append(run)
-        return merge_topk(runs, k) if runs else {q.id: {} for q in queries}
+        return search_segments(self.segments, self.deleted, queries, k)
 
     def pid(self) -> int:
         return os.getpid()
