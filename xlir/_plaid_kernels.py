@@ -36,3 +36,34 @@ def centroid_maxsim(st, keep, codes, offsets, pids):
                 total += best[j]
         out[i] = total
     return out
+
+
+@njit(cache=True)
+def decompress_into(table, centroids, codes, packed, norms, gain, out):
+    """Token vectors from packed residuals in one pass per token (numpy's version builds three
+    temporaries of tokens x dim): bucket values from ``table`` (byte position, byte value,
+    values per byte), made unit length and scaled by ``norms`` when ``gain``, plus the
+    centroid, then L2-normalized into ``out``."""
+    nbytes, _, per = table.shape
+    dim = nbytes * per
+    for t in range(len(codes)):
+        row = out[t]
+        ss = 0.0
+        for b in range(nbytes):
+            v = packed[t, b]
+            for j in range(per):
+                x = table[b, v, j]
+                row[b * per + j] = x
+                ss += x * x
+        scale = 1.0
+        if gain:
+            scale = norms[t] / max(np.sqrt(ss), 1e-12)
+        c = codes[t]
+        ss = 0.0
+        for i in range(dim):
+            x = row[i] * scale + centroids[c, i]
+            row[i] = x
+            ss += x * x
+        inv = 1.0 / max(np.sqrt(ss), 1e-12)
+        for i in range(dim):
+            row[i] *= inv

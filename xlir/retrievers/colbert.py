@@ -35,7 +35,7 @@ logger = logging.getLogger(__name__)
 class ColBERTParams:
     """``model``: name or folder (Stanford ColBERT, PyLate or any encoder; default e5-small,
     zero-shot). ``nbits``: residual bits per dimension (1, 2, 4). ``ncentroids`` 0: PLAID's
-    2^floor(log2(16 sqrt(tokens))), at most ``max_centroids``. Search: ``ncells`` centroids
+    2^floor(log2(16 sqrt(tokens))), at most ``max_centroids`` and tokens * nbits / 64. Search: ``ncells`` centroids
     probed per query token, ``centroid_score_threshold``, ``ndocs`` candidates kept after
     centroid scoring (0 / None: PLAID's values for k)."""
 
