@@ -7,7 +7,7 @@ exact MaxSim on the decompressed residuals of the best candidates. Encoding writ
 to a work folder as it goes, so an interrupted build resumes from the last finished chunk.
 
 Search-time parameters (``ncells``, ``centroid_score_threshold``, ``ndocs``; 0 / None:
-PLAID's settings for the requested k) can be changed on load: ``load(path, ndocs=2048)``.
+xlir.plaid.plaid_defaults for the requested k) can be changed on load: ``load(path, ndocs=2048)``.
 ``exact=True`` scores every document by MaxSim over the uncompressed float16 vectors,
 which the index keeps only when built with ``keep_vectors=True``.
 """
@@ -35,9 +35,9 @@ logger = logging.getLogger(__name__)
 class ColBERTParams:
     """``model``: name or folder (Stanford ColBERT, PyLate or any encoder; default e5-small,
     zero-shot). ``nbits``: residual bits per dimension (1, 2, 4). ``ncentroids`` 0: PLAID's
-    2^floor(log2(16 sqrt(tokens))), at most ``max_centroids`` and tokens * nbits / 64. Search: ``ncells`` centroids
-    probed per query token, ``centroid_score_threshold``, ``ndocs`` candidates kept after
-    centroid scoring (0 / None: PLAID's values for k)."""
+    2^floor(log2(16 sqrt(tokens))), at most ``max_centroids`` and tokens * nbits / 64.
+    Search: ``ncells`` centroids probed per query token, ``centroid_score_threshold``, ``ndocs`` candidates kept after
+    centroid scoring (0 / None: :func:`xlir.plaid.plaid_defaults` for k)."""
 
     lang: str | None = None
     model: str = "multilingual-e5-small"
