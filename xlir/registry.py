@@ -212,7 +212,7 @@ RERANKERS.add(
     extra="rerank",
     requires=("adapters", "torch", "transformers"),
     description="ranking adapter (+ language adapters, Stack) on multilingual-e5-small (adapter:FOLDER; "
-    "default adapters/xquad-en-rank-e5s)",
+    "default adapters/xquad-en-rank-e5s-bi)",
 )
 RERANKERS.add(
     "colbert",

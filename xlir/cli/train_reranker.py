@@ -20,13 +20,20 @@ logger = logging.getLogger(__name__)
 @click.option("--output", "-o", required=True, type=click.Path(path_type=Path), help="Adapter folder to write.")
 @click.option("--lang", help="Document language (BM25 analyzer; default: the corpus' own, else en).")
 @click.option("--query-lang", default=None, help="Query language [default: --lang].")
+@click.option("--architecture", type=click.Choice(["cross-encoder", "bi-encoder"]), default="cross-encoder",
+              show_default=True,
+              help="cross-encoder: adapter + one-score head over the (query, passage) pair; bi-encoder: adapter only "
+                   "(zero-initialized), query and passage encoded separately, cosine score.")
+@click.option("--temperature", type=float, default=0.01, show_default=True,
+              help="bi-encoder: softmax temperature of the cosines (hard + in-batch negatives).")
 @click.option("--base-model", default="multilingual-e5-small", show_default=True, help="Base encoder name or folder.")
 @click.option("--first-stage", default="bm25", show_default=True,
               help="Hard-negative miner: bm25, dense, or the path of an xlir index of the corpus.")
 @click.option("--negatives", type=click.IntRange(min=1), default=3, show_default=True, help="Negatives per positive.")
 @click.option("--mine-depth", type=click.IntRange(min=1), default=20, show_default=True,
               help="Negatives are sampled from the first stage's top N.")
-@click.option("--loss", type=click.Choice(["listwise", "pairwise"]), default="listwise", show_default=True)
+@click.option("--loss", type=click.Choice(["listwise", "pairwise"]), default="listwise", show_default=True,
+              help="cross-encoder loss (a bi-encoder always uses the listwise in-batch softmax).")
 @click.option("--epochs", type=click.IntRange(min=1), default=1, show_default=True)
 @click.option("--max-steps", type=click.IntRange(min=0), default=0, show_default=True,
               help="End training (and the learning-rate schedule) after N steps (0: all epochs).")
@@ -46,10 +53,11 @@ logger = logging.getLogger(__name__)
 @click.option("--device", default="cpu", show_default=True, help="cpu, cuda, cuda:0...")
 @click.option("--overwrite", is_flag=True, help="Replace an existing output folder.")
 @click.pass_obj
-def train_reranker(state, corpus: Path, queries: Path, qrels: Path, output: Path, lang, query_lang, base_model,
+def train_reranker(state, corpus: Path, queries: Path, qrels: Path, output: Path, lang, query_lang, architecture,
+                   temperature, base_model,
                    first_stage, negatives, mine_depth, loss, epochs, max_steps, batch_size, lr, max_length, reduction_factor,
                    first_adapter_layer, seed, checkpoint_every, resume, stop_after, description, device, overwrite) -> None:
-    """Train a ranking task adapter (bottleneck + one-score head) on a frozen multilingual encoder.
+    """Train a ranking task adapter on a frozen multilingual encoder (cross-encoder or bi-encoder).
 
     Hard negatives come from the first stage; checkpoints go to .OUTPUT.checkpoints/ beside
     OUTPUT. Load the result with the `adapter` reranker (adapter:OUTPUT).
@@ -62,7 +70,7 @@ def train_reranker(state, corpus: Path, queries: Path, qrels: Path, output: Path
     if output.exists() and not overwrite:
         raise IndexExistsError(f"{output} already exists; pass --overwrite to replace it")
     params = make_params(
-        TrainParams, base_model=base_model, first_stage=first_stage, lang=lang, negatives=negatives,
+        TrainParams, architecture=architecture, temperature=temperature, base_model=base_model, first_stage=first_stage, lang=lang, negatives=negatives,
         mine_depth=mine_depth, loss=loss, epochs=epochs, max_steps=max_steps, batch_size=batch_size, lr=lr, max_length=max_length,
         reduction_factor=reduction_factor, first_adapter_layer=first_adapter_layer, seed=seed, checkpoint_every=checkpoint_every,
     )

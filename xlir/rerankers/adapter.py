@@ -1,16 +1,31 @@
-"""Adapter-composed cross-encoder: a multilingual encoder + a ranking adapter (+ language adapters).
+"""Adapter rerankers: a frozen multilingual encoder + a ranking adapter (+ language adapters).
 
-The base model (by default the offline multilingual-e5-small) stays frozen. A bottleneck
-*ranking* task adapter and a one-score head, both trained by ``xlir train-reranker``, turn
-it into a cross-encoder that reads ``"query: {q}"`` / ``"passage: {p}"`` as one token pair
-and mean-pools the last layer into the head (e5 was trained with mean pooling). Optional
-*language* adapters (one folder per language code) are composed under it with
-``Stack(lang, rank)`` (MAD-X style) for the pairs whose document (or query) is in that
-language; pairs are grouped so each batch runs one adapter setup.
+The base model (by default the offline multilingual-e5-small) stays frozen; a bottleneck
+*ranking* task adapter trained by ``xlir train-reranker`` specializes it. Two architectures,
+named by ``"architecture"`` in the adapter's ``card.json`` (a card without the key is a
+cross-encoder, the first format):
+
+* ``cross-encoder``: the adapter and a one-score head read ``"query: {q}"`` /
+  ``"passage: {p}"`` as one token pair and mean-pool the last layer into the head (e5 was
+  trained with mean pooling). Optional *language* adapters (one folder per language code)
+  are composed under it with ``Stack(lang, rank)`` (MAD-X style) for the pairs whose
+  document (``lang_side="doc"``) or query (``lang_side="query"``) is in that language.
+* ``bi-encoder``: no head. The query (``"query: {q}"``) and the document
+  (``"passage: {p}"``) are encoded *separately* with the ranking adapter active, mean-pooled
+  and L2-normalized; the score is their cosine. Each distinct query and document is encoded
+  once per call. Language adapters stack **per side**: the query is encoded under
+  ``Stack(lang_{query language}, rank)``, the document under
+  ``Stack(lang_{document language}, rank)`` (``lang_side`` does not apply); a side whose
+  language has no adapter uses the ranking adapter alone. The adapter is trained from a
+  zero-initialized up-projection, so an untrained one is exactly the base encoder.
+
+Texts (pairs, or single texts for the bi-encoder) are grouped so that each batch runs one
+adapter setup.
 
 An adapter folder is the ``adapters`` library's save format (``adapter_config.json``,
-``adapter.safetensors``, ``head_config.json``, ``model_head.safetensors``) plus
-``card.json``: base model, pooling, prefixes, training data and parameters, results.
+``adapter.safetensors``, and for a cross-encoder ``head_config.json``,
+``model_head.safetensors``) plus ``card.json``: architecture, base model, pooling, prefixes,
+training data and parameters.
 """
 
 from __future__ import annotations
@@ -28,16 +43,18 @@ from xlir.params import make_params, params_to_dict
 from xlir.rerankers.base import PairReranker, RerankParams, batches
 from xlir.types import Doc, Query
 
-__all__ = ["AdapterReranker", "AdapterRerankerParams", "AdapterLoadError", "default_adapter_path", "CARD"]
+__all__ = ["AdapterReranker", "AdapterRerankerParams", "AdapterLoadError", "default_adapter_path", "CARD", "ARCHITECTURES"]
 
 logger = logging.getLogger(__name__)
 
 CARD = "card.json"
 CARD_FORMAT = "xlir.rank-adapter"
 RANK = "rank"  # the name the ranking adapter and its head carry inside the model
-DEFAULT_ADAPTER = "xquad-en-rank-e5s"
+DEFAULT_ADAPTER = "xquad-en-rank-e5s-bi"  # improves dense and BM25 on held-out XQuAD-R (adapters/README.md)
 DEFAULT_BASE = "multilingual-e5-small"
 LANG_SIDES = ("doc", "query")
+CROSS, BI = "cross-encoder", "bi-encoder"
+ARCHITECTURES = (CROSS, BI)
 
 
 class AdapterLoadError(XlirError, OSError):
@@ -75,6 +92,17 @@ def read_card(folder: Path) -> dict[str, Any]:
     return card
 
 
+def card_architecture(card: dict[str, Any], folder: Path | str = "") -> str:
+    """The card's ``architecture`` (``cross-encoder`` when absent); an unknown one is an :class:`AdapterLoadError`."""
+    arch = card.get("architecture", CROSS)
+    if arch not in ARCHITECTURES:
+        raise AdapterLoadError(
+            f"{Path(folder) / CARD}: unknown ranking-adapter architecture {arch!r}; this xlir knows "
+            f"{', '.join(ARCHITECTURES)} (a newer xlir may have written it)"
+        )
+    return arch
+
+
 def check_adapter_dir(folder: str | Path, what: str = "adapter") -> Path:
     folder = Path(folder).expanduser()
     if not folder.is_dir():
@@ -89,11 +117,12 @@ def check_adapter_dir(folder: str | Path, what: str = "adapter") -> Path:
 
 @dataclass(frozen=True)
 class AdapterRerankerParams(RerankParams):
-    """``path``: ranking adapter folder (default: the committed ``adapters/xquad-en-rank-e5s``);
+    """``path``: ranking adapter folder (default: the committed ``adapters/xquad-en-rank-e5s-bi``);
     ``model``: base model name or folder (default: the card's ``base_model``);
     ``lang_adapters``: {language code: adapter folder}; ``lang_adapter_dir``: a folder of
-    language adapters named by code (``de/``, ``zh/``...); ``lang_side``: choose the language
-    adapter by the document's (``doc``) or the query's (``query``) language;
+    language adapters named by code (``de/``, ``zh/``...); ``lang_side``: a cross-encoder chooses the
+    language adapter by the document's (``doc``) or the query's (``query``) language (a
+    bi-encoder always uses each side's own language);
     ``strict_langs``: a pair whose language has no adapter is an error instead of running
     the ranking adapter alone; ``query_prefix``/``doc_prefix``/``pooling``: default from the card.
     """
@@ -139,18 +168,34 @@ def load_base_model(name: str, *, device: str = "cpu"):
     return model.to(device), tokenizer
 
 
-def pair_scores(model, encoded: dict, pooling: str):
-    """Relevance logits (1-d tensor) of a tokenized batch under the model's active adapter setup."""
+def _encode(model, encoded: dict, pooling: str):
+    """(last hidden states, pooled vectors) of a tokenized batch under the active adapter setup."""
     import torch
 
     out = model.base_model(input_ids=encoded["input_ids"], attention_mask=encoded["attention_mask"])
     hidden = out[0]
     if pooling == "mean":
         mask = encoded["attention_mask"].unsqueeze(-1).to(hidden.dtype)
-        pooled = (hidden * mask).sum(1) / torch.clamp(mask.sum(1), min=1.0)
-    else:
-        pooled = hidden[:, 0]
+        return hidden, (hidden * mask).sum(1) / torch.clamp(mask.sum(1), min=1.0)
+    return hidden, hidden[:, 0]
+
+
+def pair_scores(model, encoded: dict, pooling: str):
+    """Relevance logits (1-d tensor) of a tokenized batch under the model's active adapter setup."""
+    hidden, pooled = _encode(model, encoded, pooling)
     return model.heads[RANK]((hidden,), cls_output=pooled)[0].view(-1)
+
+
+def embed(model, encoded: dict, pooling: str):
+    """L2-normalized embeddings (2-d tensor) of a tokenized batch of single texts under the active setup."""
+    import torch
+
+    return torch.nn.functional.normalize(_encode(model, encoded, pooling)[1], p=2, dim=-1)
+
+
+def tokenize_texts(tokenizer, texts: Sequence[str], max_length: int, device: str):
+    enc = tokenizer(list(texts), truncation=True, max_length=max_length, padding=True, return_tensors="pt")
+    return {k: v.to(device) for k, v in enc.items() if k in ("input_ids", "attention_mask")}
 
 
 def tokenize_pairs(tokenizer, queries: Sequence[str], passages: Sequence[str], max_length: int, device: str):
@@ -162,16 +207,26 @@ def tokenize_pairs(tokenizer, queries: Sequence[str], passages: Sequence[str], m
 
 
 def doc_text(doc: Doc) -> str:
+    """A document as the cross-encoder reads it (one sentence-like field)."""
     return f"{doc.title}. {doc.text}" if doc.title else doc.text
 
 
+def bi_doc_text(doc: Doc) -> str:
+    """A document as the bi-encoder encodes it: what the dense retriever encodes (title, newline,
+    text), so that an untrained (identity) bi-encoder adapter reproduces dense scores."""
+    return doc.contents
+
+
 class AdapterReranker(PairReranker):
-    """Cross-encoder reranker from a ranking adapter (+ optional language adapters) on a frozen encoder.
+    """Reranker from a ranking adapter (+ optional language adapters) on a frozen encoder.
 
     ``RERANKERS.create("adapter", path=FOLDER)``: the one argument of ``adapter:ARG`` is the
-    ranking adapter folder; without it the committed ``adapters/xquad-en-rank-e5s`` is used.
-    Other keyword arguments are :class:`AdapterRerankerParams` fields. The model loads on
-    first use. Raises :class:`AdapterLoadError` for a missing or foreign adapter folder.
+    ranking adapter folder; without it the committed ``adapters/xquad-en-rank-e5s-bi`` is used.
+    Other keyword arguments are :class:`AdapterRerankerParams` fields. The card's
+    ``architecture`` decides the scoring: ``cross-encoder`` (a logit per pair) or
+    ``bi-encoder`` (cosine of separately encoded query and document). The model loads on
+    first use. Raises :class:`AdapterLoadError` for a missing or foreign adapter folder or
+    an unknown architecture.
     """
 
     name: ClassVar[str] = "adapter"
@@ -185,6 +240,7 @@ class AdapterReranker(PairReranker):
         self.params = params if params is not None else make_params(AdapterRerankerParams, kwargs)
         self.path = check_adapter_dir(self.params.path, "ranking adapter") if self.params.path else default_adapter_path()
         self.card = read_card(self.path)
+        self.architecture = card_architecture(self.card, self.path)
         self.lang_paths = self._lang_paths()
         self.base_name = self.params.model or self.card.get("base_model") or DEFAULT_BASE
         self.query_prefix = _pick(self.params.query_prefix, self.card.get("query_prefix"), "query: ")
@@ -222,11 +278,12 @@ class AdapterReranker(PairReranker):
 
         self._device = pick_device(self.params.device)
         model, tokenizer = load_base_model(self.base_name, device=self._device)
+        cross = self.architecture == CROSS  # a bi-encoder has no head
         try:
-            model.load_adapter(str(self.path), load_as=RANK, with_head=True, use_safetensors=True)
+            model.load_adapter(str(self.path), load_as=RANK, with_head=cross, use_safetensors=True)
         except (OSError, ValueError, KeyError, RuntimeError) as e:
             raise AdapterLoadError(f"cannot load the ranking adapter from {self.path} onto {self.base_name!r}: {e}") from e
-        if RANK not in model.heads:
+        if cross and RANK not in model.heads:
             raise AdapterLoadError(f"{self.path} has no prediction head; save it with with_head=True")
         for lang, folder in self.lang_paths.items():
             try:
@@ -236,14 +293,15 @@ class AdapterReranker(PairReranker):
         model.to(self._device)
         model.eval()
         self._model, self._tokenizer = model, tokenizer
-        logger.info("loaded ranking adapter %s on %s (language adapters: %s)", self.path, self.base_name,
-                    ", ".join(sorted(self.lang_paths)) or "none")
+        logger.info("loaded %s ranking adapter %s on %s (language adapters: %s)", self.architecture, self.path,
+                    self.base_name, ", ".join(sorted(self.lang_paths)) or "none")
 
     def identity(self) -> dict[str, Any]:
         """What produced the scores: adapter folder, base model, language adapters and parameters."""
         return {
             "reranker": self.name,
             "adapter": str(self.path),
+            "architecture": self.architecture,
             "base_model": self.base_name,
             "lang_adapters": {k: str(v) for k, v in sorted(self.lang_paths.items())},
             "params": params_to_dict(self.params),
@@ -251,19 +309,23 @@ class AdapterReranker(PairReranker):
 
     # -- composition -----------------------------------------------------------------------
     def lang_of(self, query: Query, doc: Doc) -> str | None:
-        """The language whose adapter scores this pair (``None``: the ranking adapter alone)."""
-        lang = doc.lang if self.params.lang_side == "doc" else query.lang
+        """The language whose adapter scores this pair with a cross-encoder (``None``: the ranking adapter alone)."""
+        if self.params.lang_side == "doc":
+            return self._adapter_lang(doc.lang, f"document {doc.id!r}")
+        return self._adapter_lang(query.lang, f"query {query.id!r}")
+
+    def _adapter_lang(self, lang: str | None, which: str) -> str | None:
+        """``lang`` if it has a language adapter, else ``None`` (an error with ``strict_langs``)."""
         lang = lang.lower() if lang else None
         if lang in self.lang_paths:
             return lang
         if self.lang_paths and self.params.strict_langs:
-            which = f"document {doc.id!r}" if self.params.lang_side == "doc" else f"query {query.id!r}"
             raise InputError(
                 f"no language adapter for {lang!r} ({which}); available: {', '.join(sorted(self.lang_paths))}"
             )
         if self.lang_paths and lang not in self._warned:
             self._warned.add(lang)
-            logger.info("no language adapter for %r: those pairs use the ranking adapter alone", lang)
+            logger.info("no language adapter for %r: those texts use the ranking adapter alone", lang)
         return None
 
     def activate(self, lang: str | None) -> None:
@@ -281,11 +343,18 @@ class AdapterReranker(PairReranker):
             model.set_active_adapters(Stack(_lang_name(lang), RANK) if lang else RANK)
         finally:
             mixin_logger.setLevel(level)
-        model.active_head = RANK
+        if self.architecture == CROSS:
+            model.active_head = RANK
 
     # -- scoring ---------------------------------------------------------------------------
     def score_pairs(self, pairs: Sequence[tuple[Query, Doc]], *, show_progress: bool | None = False) -> np.ndarray:
-        """One logit per (query, document) pair; batches run one adapter setup each, longest first."""
+        """One score per (query, document) pair: a logit (cross-encoder) or a cosine (bi-encoder)."""
+        if self.architecture == BI:
+            return self._score_bi(pairs, show_progress=show_progress)
+        return self._score_cross(pairs, show_progress=show_progress)
+
+    def _score_cross(self, pairs: Sequence[tuple[Query, Doc]], *, show_progress: bool | None = False) -> np.ndarray:
+        """One logit per pair; batches run one adapter setup each, longest first."""
         import torch
 
         scores = np.zeros(len(pairs), dtype=np.float32)
@@ -312,6 +381,46 @@ class AdapterReranker(PairReranker):
                     bar.update()
         bar.close()
         return scores
+
+
+    def _score_bi(self, pairs: Sequence[tuple[Query, Doc]], *, show_progress: bool | None = False) -> np.ndarray:
+        """Cosine per pair; each distinct (text, language setup) of either side is encoded once."""
+        if not pairs:
+            return np.zeros(0, dtype=np.float32)
+        keys: dict[tuple[str | None, str], int] = {}  # (language adapter, prefixed text) -> row
+        rows = np.zeros((len(pairs), 2), dtype=np.int64)
+        for i, (q, d) in enumerate(pairs):
+            qkey = (self._adapter_lang(q.lang, f"query {q.id!r}"), self.query_prefix + q.text)
+            dkey = (self._adapter_lang(d.lang, f"document {d.id!r}"), self.doc_prefix + bi_doc_text(d))
+            rows[i, 0] = keys.setdefault(qkey, len(keys))
+            rows[i, 1] = keys.setdefault(dkey, len(keys))
+        vectors = self.embed_texts(list(keys), show_progress=show_progress)
+        return np.einsum("ij,ij->i", vectors[rows[:, 0]], vectors[rows[:, 1]]).astype(np.float32)
+
+    def embed_texts(self, items: Sequence[tuple[str | None, str]], *, show_progress: bool | None = False) -> np.ndarray:
+        """Normalized embeddings of (language adapter or ``None``, already prefixed text), one row per item.
+
+        Texts are grouped by language setup and batched longest first (less padding).
+        """
+        import torch
+
+        model = self.model
+        out = np.zeros((len(items), int(model.config.hidden_size)), dtype=np.float32)
+        groups: dict[str | None, list[int]] = {}
+        for i, (lang, _) in enumerate(items):
+            groups.setdefault(lang, []).append(i)
+        bs = self.params.batch_size
+        bar = _Bar(sum((len(ix) + bs - 1) // bs for ix in groups.values()), show_progress, f"rerank {self.name}")
+        with torch.inference_mode():
+            for lang in sorted(groups, key=lambda x: (x is not None, x or "")):
+                self.activate(lang)
+                order = sorted(groups[lang], key=lambda i: -len(items[i][1]))
+                for idx in batches(len(order), order, bs, show_progress=False, desc=""):
+                    enc = tokenize_texts(self._tokenizer, [items[i][1] for i in idx], self.params.max_length, self._device)
+                    out[idx] = embed(model, enc, self.pooling).float().cpu().numpy()
+                    bar.update()
+        bar.close()
+        return out
 
 
 class _Bar:

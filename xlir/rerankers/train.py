@@ -1,15 +1,26 @@
-"""Train a ranking task adapter (+ one-score head) on a frozen multilingual encoder.
+"""Train a ranking task adapter on a frozen multilingual encoder (cross-encoder or bi-encoder).
 
 Recipe: every (query, relevant document) of the qrels is one example; its negatives are
 ``negatives`` documents sampled (seeded) from the first stage's top ``mine_depth`` for the
-query, relevant documents excluded (hard negatives). Each step scores ``batch_size``
-groups of 1 positive + ``negatives`` negatives with the cross-encoder of
+query, relevant documents excluded (hard negatives). Each step takes ``batch_size`` examples.
+
+``architecture="cross-encoder"`` (a bottleneck adapter + a one-score head): each step scores
+the groups of 1 positive + ``negatives`` negatives with the cross-encoder of
 :mod:`xlir.rerankers.adapter` and minimizes
 
 * ``listwise``: softmax cross-entropy of the positive among its group, or
 * ``pairwise``: RankNet's logistic loss ``log(1 + exp(s_neg - s_pos))`` averaged over pairs.
 
-Only the adapter and the head train (``model.train_adapter``); AdamW, linear warm-up over
+``architecture="bi-encoder"`` (a bottleneck adapter, no head; its up-projection starts at
+zero, so training starts from the base encoder exactly): queries and the step's distinct
+documents (positives and hard negatives of all its examples) are encoded separately, mean
+pooled and L2-normalized; the loss is the softmax cross-entropy of each query's positive
+among *all* the step's documents (its hard negatives + in-batch negatives: the other
+examples' positives and negatives) of the cosines divided by ``temperature`` (e5 was trained
+with 0.01). Documents relevant to the query other than its positive are left out of its softmax.
+(``loss`` does not apply.)
+
+Only the adapter (and the head) train (``model.train_adapter``); AdamW, linear warm-up over
 the first 10% of steps then linear decay, gradient norm clipped at 1.
 
 Checkpoints (trainable weights, optimizer moments, torch RNG, step) are written every
@@ -36,7 +47,10 @@ import numpy as np
 
 from xlir.errors import IndexExistsError, InputError, ParamError
 from xlir.params import make_params, params_to_dict
-from xlir.rerankers.adapter import CARD, CARD_FORMAT, RANK, doc_text, pair_scores, tokenize_pairs
+from xlir.rerankers.adapter import (
+    ARCHITECTURES, BI, CARD, CARD_FORMAT, CROSS, RANK, bi_doc_text, doc_text, embed, pair_scores, tokenize_pairs,
+    tokenize_texts,
+)
 from xlir.types import Doc, Qrels, Query
 
 __all__ = ["TrainParams", "TrainResult", "train_reranker", "mine_examples", "checkpoint_dir"]
@@ -56,6 +70,8 @@ class TrainParams:
     the training corpus; ``lang``: BM25 analyzer language (default: the documents' language, else en)."""
 
     base_model: str = "multilingual-e5-small"
+    #: ``cross-encoder`` (adapter + one-score head over the pair) or ``bi-encoder`` (adapter only, cosine)
+    architecture: str = CROSS
     first_stage: str = "bm25"
     lang: str | None = None
     negatives: int = 3
@@ -71,7 +87,9 @@ class TrainParams:
     reduction_factor: int = 16
     #: adapters only in layers >= this (0: every layer); backpropagation then stops there, which saves time
     first_adapter_layer: int = 0
-    head_layers: int = 2
+    head_layers: int = 2  # cross-encoder only
+    #: bi-encoder only: softmax temperature of the cosines
+    temperature: float = 0.01
     pooling: str = "mean"
     query_prefix: str = "query: "
     doc_prefix: str = "passage: "
@@ -79,6 +97,10 @@ class TrainParams:
     checkpoint_every: int = 50
 
     def validate(self) -> None:
+        if self.architecture not in ARCHITECTURES:
+            raise ParamError(f"architecture must be one of {', '.join(ARCHITECTURES)}; got {self.architecture!r}")
+        if not self.temperature > 0:
+            raise ParamError(f"temperature must be > 0, got {self.temperature}")
         if self.loss not in LOSSES:
             raise ParamError(f"loss must be one of {', '.join(LOSSES)}; got {self.loss!r}")
         if self.pooling not in ("mean", "cls"):
@@ -214,7 +236,6 @@ def _data_digest(docs: Sequence[Doc], queries: Sequence[Query], qrels: Qrels) ->
 
 def _new_model(params: TrainParams, device: str):
     import torch
-    from adapters import SeqBnConfig
 
     from xlir.rerankers.adapter import load_base_model
 
@@ -223,15 +244,72 @@ def _new_model(params: TrainParams, device: str):
     layers = int(model.config.num_hidden_layers)
     if params.first_adapter_layer >= layers:
         raise ParamError(f"first_adapter_layer {params.first_adapter_layer} >= the model's {layers} layers")
-    config = SeqBnConfig(reduction_factor=params.reduction_factor, leave_out=list(range(params.first_adapter_layer)))
-    model.add_adapter(RANK, config=config)
-    model.add_classification_head(RANK, num_labels=1, layers=params.head_layers)
-    model.train_adapter(RANK)  # freezes every weight of the base model
-    for p in model.heads[RANK].parameters():
-        p.requires_grad_(True)
-    model.active_head = RANK
+    leave_out = list(range(params.first_adapter_layer))
+    # adapters 1.3 warns "none are activated" from inside train_adapter, before the adapter is
+    # active (see AdapterReranker.activate); the training forward passes do have it
+    mixin_logger = logging.getLogger("adapters.model_mixin")
+    level = mixin_logger.level
+    mixin_logger.setLevel(logging.ERROR)
+    try:
+        _add_rank_adapter(model, params, leave_out)
+    finally:
+        mixin_logger.setLevel(level)
     model.to(device)
     return model, tokenizer
+
+
+def _add_rank_adapter(model, params: TrainParams, leave_out: list[int]) -> None:
+    from adapters import SeqBnConfig
+
+    if params.architecture == BI:
+        # zero up-projection ("mam_adapter" init): the untrained adapter is the identity, so a
+        # bi-encoder starts from the base encoder's embeddings
+        config = SeqBnConfig(reduction_factor=params.reduction_factor, leave_out=leave_out, init_weights="mam_adapter")
+        model.add_adapter(RANK, config=config)
+        model.train_adapter(RANK)  # freezes every weight of the base model
+    else:
+        config = SeqBnConfig(reduction_factor=params.reduction_factor, leave_out=leave_out)
+        model.add_adapter(RANK, config=config)
+        model.add_classification_head(RANK, num_labels=1, layers=params.head_layers)
+        model.train_adapter(RANK)  # freezes every weight of the base model
+        for p in model.heads[RANK].parameters():
+            p.requires_grad_(True)
+        model.active_head = RANK
+
+
+def _batch_loss(model, tokenizer, batch: list[dict], by_query: dict, by_doc: dict, qrels: Qrels,
+                params: TrainParams, device: str):
+    """The loss of one step's examples (see the module docstring)."""
+    import torch
+
+    if params.architecture == BI:
+        docids = list(dict.fromkeys(d for ex in batch for d in [ex["pos"], *ex["negs"]]))
+        col = {d: j for j, d in enumerate(docids)}
+        q = embed(model, tokenize_texts(tokenizer, [params.query_prefix + by_query[ex["qid"]].text for ex in batch],
+                                        params.max_length, device), params.pooling)
+        d = embed(model, tokenize_texts(tokenizer, [params.doc_prefix + bi_doc_text(by_doc[x]) for x in docids],
+                                        params.max_length, device), params.pooling)
+        logits = q @ d.T / params.temperature
+        # other relevant documents of a query are no negatives of it
+        mask = torch.zeros_like(logits, dtype=torch.bool)
+        for i, ex in enumerate(batch):
+            for docid, grade in qrels.get(ex["qid"], {}).items():
+                if grade > 0 and docid != ex["pos"] and docid in col:
+                    mask[i, col[docid]] = True
+        logits = logits.masked_fill(mask, float("-inf"))
+        target = torch.tensor([col[ex["pos"]] for ex in batch], dtype=torch.long, device=device)
+        return torch.nn.functional.cross_entropy(logits, target)
+    qtexts, dtexts = [], []
+    for ex in batch:
+        q = by_query[ex["qid"]]
+        for docid in [ex["pos"], *ex["negs"]]:
+            qtexts.append(params.query_prefix + q.text)
+            dtexts.append(params.doc_prefix + doc_text(by_doc[docid]))
+    enc = tokenize_pairs(tokenizer, qtexts, dtexts, params.max_length, device)
+    logits = pair_scores(model, enc, params.pooling).view(len(batch), params.negatives + 1)
+    if params.loss == "listwise":
+        return torch.nn.functional.cross_entropy(logits, torch.zeros(len(batch), dtype=torch.long, device=device))
+    return torch.nn.functional.softplus(logits[:, 1:] - logits[:, :1]).mean()
 
 
 def _trainable(model) -> dict[str, Any]:
@@ -390,7 +468,6 @@ def train_reranker(
     resumed_from = step
     run_losses: list[float] = []
     model.train()
-    group = params.negatives + 1
     from xlir.rerankers.adapter import _Bar
 
     bar = _Bar(total - step, show_progress, "train-reranker")
@@ -399,20 +476,9 @@ def train_reranker(
         epoch, within = divmod(step, steps_per_epoch)
         order = np.random.default_rng([params.seed, epoch]).permutation(len(examples))
         batch = [examples[i] for i in order[within * params.batch_size : (within + 1) * params.batch_size]]
-        qtexts, dtexts = [], []
-        for ex in batch:
-            q = by_query[ex["qid"]]
-            for docid in [ex["pos"], *ex["negs"]]:
-                qtexts.append(params.query_prefix + q.text)
-                dtexts.append(params.doc_prefix + doc_text(by_doc[docid]))
-        enc = tokenize_pairs(tokenizer, qtexts, dtexts, params.max_length, device)
         for g in optimizer.param_groups:
             g["lr"] = _lr_at(step, total, params)
-        logits = pair_scores(model, enc, params.pooling).view(len(batch), group)
-        if params.loss == "listwise":
-            loss = torch.nn.functional.cross_entropy(logits, torch.zeros(len(batch), dtype=torch.long, device=device))
-        else:
-            loss = torch.nn.functional.softplus(logits[:, 1:] - logits[:, :1]).mean()
+        loss = _batch_loss(model, tokenizer, batch, by_query, by_doc, qrels, params, device)
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(list(trainable.values()), 1.0)
@@ -435,9 +501,11 @@ def train_reranker(
         logger.info("stopped after step %d of %d; resume to continue", step, total)
         return TrainResult(None, step, total, len(examples), seconds, run_losses, resumed_from)
 
+    bi = params.architecture == BI
     card = {
         "format": CARD_FORMAT,
         "format_version": 1,
+        "architecture": params.architecture,
         "adapter": RANK,
         "base_model": params.base_model,
         "pooling": params.pooling,
@@ -445,8 +513,11 @@ def train_reranker(
         "doc_prefix": params.doc_prefix,
         "max_length": params.max_length,
         "adapter_config": {"architecture": "SeqBnConfig (bottleneck)", "reduction_factor": params.reduction_factor,
-                           "layers": f"{params.first_adapter_layer}-"},
-        "head": {"type": "classification", "num_labels": 1, "layers": params.head_layers},
+                           "layers": f"{params.first_adapter_layer}-",
+                           "init_weights": "mam_adapter (zero up-projection)" if bi else "bert"},
+        "head": None if bi else {"type": "classification", "num_labels": 1, "layers": params.head_layers},
+        "score": "cosine of separately encoded query and passage (normalized mean pooling)" if bi
+        else "head logit of the (query, passage) pair",
         "language_adapters": None,
         "training": {
             "data": data_description,
@@ -457,6 +528,8 @@ def train_reranker(
             "examples_seen": _seen(len(examples), total, steps_per_epoch, params),
             "steps": total,
             "params": params_to_dict(params),
+            "loss": f"softmax cross-entropy, temperature {params.temperature}, hard + in-batch negatives" if bi
+            else params.loss,
             "loss_first_10": float(np.mean(losses[:10])),
             "loss_last_10": float(np.mean(losses[-10:])),
             "resumed_from_step": resumed_from or None,
@@ -488,7 +561,8 @@ def _write_adapter(model, output: Path, card: dict, *, overwrite: bool) -> None:
 
     model.eval()
     with atomic_index_dir(output, overwrite=overwrite) as tmp:
-        model.save_adapter(str(tmp), RANK, with_head=True, use_safetensors=True)
+        with_head = card.get("architecture", CROSS) == CROSS
+        model.save_adapter(str(tmp), RANK, with_head=with_head, use_safetensors=True)
         (tmp / CARD).write_text(json.dumps(card, indent=2, ensure_ascii=False) + "\n", encoding="utf-8")
         for f in tmp.iterdir():  # safetensors writes 0600; an adapter folder is meant to be shared
             f.chmod(0o644)
