@@ -145,25 +145,23 @@ def quality(args, start: float) -> dict:
 
         dz, d_s = encode_cached(encoder, cache, f"docs-{lang}", enc_docs)
         vec, lens = dz["vectors"], dz["lens"].astype(np.int32)
+        t0 = time.perf_counter()
+        vec32 = np.asarray(vec, np.float32)
+        exact_scores = [exact_maxsim_all(q, vec32, lens) for q in qvecs]
+        exact_res = [top_k(s, np.arange(len(lens)), K) for s in exact_scores]
+        exact_qps = len(qvecs) / (time.perf_counter() - t0)
+        pooled_parts.append((vec, lens))
+        pooled_exact.append(exact_scores)
         if args.pooled_only:
-            pooled_parts.append((vec, lens))
-            vec32 = np.asarray(vec, np.float32)
-            pooled_exact.append([exact_maxsim_all(q, vec32, lens) for q in qvecs])
             continue
         if d_s:
             enc_seconds += d_s
             enc_paragraphs += len(lens)
             enc_tokens += int(lens.sum())
-        t0 = time.perf_counter()
-        vec32 = np.asarray(vec, np.float32)
-        exact_res = [top_k(exact_maxsim_all(q, vec32, lens), np.arange(len(lens)), K) for q in qvecs]
-        exact_qps = len(qvecs) / (time.perf_counter() - t0)
         exact_run = _run(queries, ids, exact_res)
         qrels = {q.id: task.qrels[q.id] for q in queries}
         row = {"paragraphs": len(lens), "tokens": int(lens.sum()), "exact": _evaluate(qrels, exact_run),
                "exact_qps": exact_qps, "dense_e5_ndcg@10": dense.get(lang, {}).get("xlir")}
-        pooled_parts.append((vec, lens))
-        pooled_exact.append([exact_maxsim_all(q, vec32, lens) for q in qvecs])
         for nbits in args.nbits:
             t0 = time.perf_counter()
             index = PlaidIndex.build([(vec, lens)], nbits=nbits)

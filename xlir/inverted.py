@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 from array import array
 from pathlib import Path
-from typing import Iterable, Sequence
+from typing import Sequence
 
 import numpy as np
 
@@ -174,6 +174,18 @@ class InvertedIndex:
     def doc_freqs(self) -> np.ndarray:
         return np.diff(np.asarray(self.indptr))
 
+    def live_doc_freqs(self, deleted_rows=None) -> tuple[np.ndarray | None, dict[str, int]]:
+        """(mask of live rows, ``None`` when none is deleted; {term: document frequency over the
+        live rows}, terms with none left out): a segment's share of collection statistics."""
+        if deleted_rows is None or not len(deleted_rows):
+            live, df = None, self.doc_freqs()
+        else:
+            live = np.ones(self.n_docs, dtype=bool)
+            live[np.asarray(deleted_rows, dtype=np.int64)] = False
+            term_of = np.repeat(np.arange(self.n_terms, dtype=np.int32), self.doc_freqs())
+            df = np.bincount(term_of[live[np.asarray(self.doc_ids)]], minlength=self.n_terms)
+        return live, {t: d for t, d in zip(self.vocab, df.tolist()) if d}
+
     def save(self, folder: Path) -> dict[str, dict]:
         """Write the arrays into ``folder``; returns manifest ``files`` entries."""
         return {
@@ -249,3 +261,13 @@ class InvertedIndex:
 
         data = self.values if values is None else values
         return sp.csr_matrix((data, self.doc_ids, self.indptr), shape=(self.n_terms, self.n_docs))
+
+
+def combine_collection_stats(stats: list[dict]) -> dict:
+    """Segments' statistics summed: ``df`` term by term, every other key (counts) as a number."""
+    df: dict[str, int] = {}
+    for part in stats:
+        for term, d in part["df"].items():
+            df[term] = df.get(term, 0) + d
+    keys = [k for k in (stats[0] if stats else {}) if k != "df"]
+    return {**{k: sum(p[k] for p in stats) for k in keys}, "df": df}

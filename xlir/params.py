@@ -49,6 +49,16 @@ def _convert(name: str, value: Any, annotation: Any) -> Any:
     return value
 
 
+def params_or_kwargs(cls: type[P], params: P | None, kwargs: Mapping[str, Any], **positional: Any) -> P:
+    """A component's params: ``params`` as given, or ``cls`` built from ``kwargs`` plus the
+    positional arguments that are not ``None`` (as strings: a model name or folder). Both a
+    params object and keyword values is a :class:`TypeError`."""
+    extra = {k: str(v) for k, v in positional.items() if v is not None}
+    if params is not None and (kwargs or extra):
+        raise TypeError("pass either a params object or keyword parameters, not both")
+    return params if params is not None else make_params(cls, {**kwargs, **extra})
+
+
 def make_params(cls: type[P], values: Mapping[str, Any] | None = None, **overrides: Any) -> P:
     """Build the params dataclass ``cls`` from ``values`` (strings are converted to field types).
 

@@ -44,8 +44,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-from xlir.errors import IndexFormatError, InputError, ParamError, XlirError
+from xlir.errors import IndexFormatError, ParamError, XlirError
 from xlir.fusion import FusionSpec, fuse_spec, ranked
+from xlir.spec_checks import check_keys as _check_keys
+from xlir.spec_checks import fail as _fail
+from xlir.spec_checks import mapping as _mapping
+from xlir.spec_checks import positive_int as _positive_int
 from xlir.types import Doc, Query, Run
 
 __all__ = [
@@ -179,29 +183,6 @@ class PipelineSpec:
 
 
 # -- parsing and validation ------------------------------------------------------------------------
-def _fail(where: str, message: str, source: str | None) -> ParamError:
-    prefix = f"{source}: " if source else ""
-    return ParamError(f"{prefix}{where}: {message}")
-
-
-def _check_keys(obj: Mapping, valid: Sequence[str], where: str, source: str | None) -> None:
-    unknown = sorted(set(obj) - set(valid))
-    if unknown:
-        raise _fail(where, f"unknown key(s) {', '.join(map(repr, unknown))}; valid: {', '.join(valid)}", source)
-
-
-def _positive_int(value: Any, where: str, source: str | None) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise _fail(where, f"expected a positive integer, got {value!r}", source)
-    return value
-
-
-def _mapping(value: Any, where: str, source: str | None) -> dict:
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping):
-        raise _fail(where, f"expected a mapping, got {type(value).__name__}", source)
-    return dict(value)
 
 
 def parse_component_spec(spec: Any, what: str = "component") -> tuple[str, str | None]:

@@ -32,14 +32,16 @@ folder when they come from the command line or the defaults).
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
-from xlir.errors import InputError, ParamError
+from xlir.errors import ParamError
+from xlir.spec_checks import check_keys as _check_keys
+from xlir.spec_checks import fail as _fail
+from xlir.spec_checks import mapping as _mapping
 
 __all__ = [
     "BenchConfig",
@@ -171,25 +173,6 @@ class BenchConfig:
             out[key] = None if out[key] is None else str(out[key])
         out["output"] = str(self.output_dir)
         return out
-
-
-def _fail(where: str, message: str, source: str | None) -> ParamError:
-    prefix = f"{source}: " if source else ""
-    return ParamError(f"{prefix}{where}: {message}")
-
-
-def _mapping(value: Any, where: str, source: str | None) -> dict:
-    if value is None:
-        return {}
-    if not isinstance(value, Mapping):
-        raise _fail(where, f"expected a mapping, got {type(value).__name__}", source)
-    return dict(value)
-
-
-def _check_keys(obj: Mapping, valid: tuple[str, ...] | list[str], where: str, source: str | None) -> None:
-    unknown = sorted(set(obj) - set(valid))
-    if unknown:
-        raise _fail(where, f"unknown key(s) {', '.join(map(repr, unknown))}; valid: {', '.join(valid)}", source)
 
 
 def _spec_fields(cls, obj: Mapping, where: str, source: str | None):

@@ -34,7 +34,6 @@ What the loader makes of the data (read off the v1.0 files):
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import re
@@ -44,7 +43,7 @@ from typing import Iterator
 from xlir.datasets.base import Collection, check_joins, collect_ids, output_paths, write_collection
 from xlir.errors import InputError, MissingDependencyError, ParamError, UnknownLanguageError
 from xlir.io import read_corpus, read_qrels
-from xlir.io._files import iter_lines, natural_qid_order
+from xlir.io._files import iter_lines, json_object_line, natural_qid_order
 from xlir.types import Doc, Qrels, Query
 
 __all__ = [
@@ -126,12 +125,7 @@ def _read_topics(path: Path) -> dict[str, tuple[int, dict]]:
     """topic id -> (line, topic object), checking the fields the loader uses."""
     topics: dict[str, tuple[int, dict]] = {}
     for lineno, line in iter_lines(path):
-        try:
-            obj = json.loads(line)
-        except json.JSONDecodeError as e:
-            raise InputError(f"invalid JSON: {e.msg} (column {e.colno})", path=path, line=lineno) from None
-        if not isinstance(obj, dict):
-            raise InputError(f"expected a JSON object, got {type(obj).__name__}", path=path, line=lineno)
+        obj = json_object_line(line, path, lineno)
         raw_id = obj.get("topic_id")
         if isinstance(raw_id, bool) or not isinstance(raw_id, (str, int)) or not str(raw_id).strip():
             raise InputError("missing or empty topic_id", path=path, line=lineno)

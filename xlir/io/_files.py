@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import gzip
 import io
+import json
 import logging
 import os
 import re
@@ -62,6 +63,17 @@ def iter_lines(path: Path) -> Iterator[tuple[int, str]]:
             raise InputError(f"cannot read file: {e}", path=path) from None
 
 
+def json_object_line(line: str, path: Path, lineno: int) -> dict:
+    """One JSONL line that must hold a JSON object; errors name ``path`` and ``lineno``."""
+    try:
+        obj = json.loads(line)
+    except json.JSONDecodeError as e:
+        raise InputError(f"invalid JSON: {e.msg} (column {e.colno})", path=path, line=lineno) from None
+    if not isinstance(obj, dict):
+        raise InputError(f"expected a JSON object, got {type(obj).__name__}", path=path, line=lineno)
+    return obj
+
+
 def count_lines(path: str | os.PathLike) -> int:
     """Number of non-blank lines in ``path`` (gzip-aware), e.g. a progress bar's total."""
     p = check_readable(path)
@@ -117,8 +129,6 @@ def read_config_file(path: str | os.PathLike, what: str) -> tuple[Path, object]:
     Returns (path, parsed value). Raises InputError (with the line) for a missing or
     unparsable file.
     """
-    import json
-
     p = Path(path)
     if not p.is_file():
         raise InputError(f"no such {what} file", path=p)

@@ -9,7 +9,9 @@ from pathlib import Path
 from typing import IO, Iterable, Iterator
 
 from xlir.errors import InputError
-from xlir.io._files import check_readable, count_lines, has_space, iter_lines, open_output, suffixes
+from xlir.io._files import (
+    check_readable, count_lines, has_space, iter_lines, json_object_line, open_output, suffixes,
+)
 from xlir.types import Doc
 
 __all__ = ["read_corpus", "write_corpus", "count_lines", "parse_id"]
@@ -94,12 +96,7 @@ def _optional_str(obj: dict, key: str, path: Path, line: int) -> str | None:
 
 def parse_jsonl_doc(line: str, lang: str | None, path: Path, lineno: int) -> Doc:
     """One corpus JSONL line as a :class:`Doc`; errors name ``path`` and ``lineno``."""
-    try:
-        obj = json.loads(line)
-    except json.JSONDecodeError as e:
-        raise InputError(f"invalid JSON: {e.msg} (column {e.colno})", path=path, line=lineno) from None
-    if not isinstance(obj, dict):
-        raise InputError(f"expected a JSON object, got {type(obj).__name__}", path=path, line=lineno)
+    obj = json_object_line(line, path, lineno)
     picked = _pick(obj, DOC_ID_FIELDS, "doc id", path, lineno)
     if picked is None:
         fields = ", ".join(DOC_ID_FIELDS)

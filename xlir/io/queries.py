@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import IO, Iterable
 
 from xlir.errors import InputError
-from xlir.io._files import check_readable, check_token, iter_lines, open_output, suffixes
+from xlir.io._files import check_readable, check_token, iter_lines, json_object_line, open_output, suffixes
 from xlir.io.corpus import parse_id
 from xlir.types import Query
 
@@ -74,12 +74,7 @@ def read_queries(path: str | os.PathLike, *, lang: str | None = None, fmt: str |
 
 
 def _parse_json(line: str, path: Path, lineno: int, lang: str | None) -> tuple[object, str, str | None]:
-    try:
-        obj = json.loads(line)
-    except json.JSONDecodeError as e:
-        raise InputError(f"invalid JSON: {e.msg} (column {e.colno})", path=path, line=lineno) from None
-    if not isinstance(obj, dict):
-        raise InputError(f"expected a JSON object, got {type(obj).__name__}", path=path, line=lineno)
+    obj = json_object_line(line, path, lineno)
     id_field = next((k for k in QUERY_ID_FIELDS if k in obj), None)
     if id_field is None:
         fields = ", ".join(QUERY_ID_FIELDS)

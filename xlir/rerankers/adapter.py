@@ -39,7 +39,7 @@ from typing import Any, ClassVar, Sequence
 import numpy as np
 
 from xlir.errors import InputError, ParamError, XlirError
-from xlir.params import make_params, params_to_dict
+from xlir.params import params_or_kwargs, params_to_dict
 from xlir.rerankers.base import PairReranker, RerankParams, batches
 from xlir.types import Doc, Query
 
@@ -233,11 +233,7 @@ class AdapterReranker(PairReranker):
     Params: ClassVar[type] = AdapterRerankerParams
 
     def __init__(self, path: str | Path | None = None, *, params: AdapterRerankerParams | None = None, **kwargs: Any):
-        if params is not None and (kwargs or path is not None):
-            raise TypeError("pass either a params object or keyword parameters, not both")
-        if path is not None:
-            kwargs["path"] = str(path)
-        self.params = params if params is not None else make_params(AdapterRerankerParams, kwargs)
+        self.params = params_or_kwargs(AdapterRerankerParams, params, kwargs, path=path)
         self.path = check_adapter_dir(self.params.path, "ranking adapter") if self.params.path else default_adapter_path()
         self.card = read_card(self.path)
         self.architecture = card_architecture(self.card, self.path)

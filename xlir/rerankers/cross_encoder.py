@@ -9,7 +9,7 @@ from typing import Any, ClassVar, Sequence
 
 import numpy as np
 
-from xlir.params import make_params, params_to_dict
+from xlir.params import params_or_kwargs, params_to_dict
 from xlir.rerankers.base import PairReranker, RerankParams
 from xlir.rerankers.adapter import doc_text
 from xlir.types import Doc, Query
@@ -44,11 +44,7 @@ class CrossEncoderReranker(PairReranker):
     Params: ClassVar[type] = CrossEncoderParams
 
     def __init__(self, model: str | None = None, *, params: CrossEncoderParams | None = None, **kwargs: Any):
-        if params is not None and (kwargs or model is not None):
-            raise TypeError("pass either a params object or keyword parameters, not both")
-        if model is not None:
-            kwargs["model"] = str(model)
-        self.params = params if params is not None else make_params(CrossEncoderParams, kwargs)
+        self.params = params_or_kwargs(CrossEncoderParams, params, kwargs, model=model)
         self._model = None
 
     @property

@@ -13,7 +13,7 @@ from typing import Any, ClassVar, Sequence
 
 import numpy as np
 
-from xlir.params import make_params, params_to_dict
+from xlir.params import params_or_kwargs, params_to_dict
 from xlir.rerankers.base import PairReranker, RerankParams
 from xlir.types import Doc, Query
 
@@ -42,11 +42,7 @@ class MaxSimReranker(PairReranker):
     Params: ClassVar[type] = MaxSimParams
 
     def __init__(self, model: str | None = None, *, params: MaxSimParams | None = None, encoder=None, **kwargs: Any):
-        if params is not None and (kwargs or model is not None):
-            raise TypeError("pass either a params object or keyword parameters, not both")
-        if model is not None:
-            kwargs["model"] = str(model)
-        self.params = params if params is not None else make_params(MaxSimParams, kwargs)
+        self.params = params_or_kwargs(MaxSimParams, params, kwargs, model=model)
         self._encoder = encoder
 
     @property

@@ -46,7 +46,7 @@ from typing import Any, Iterable, Sequence
 import numpy as np
 
 from xlir.errors import IndexExistsError, InputError, ParamError
-from xlir.params import make_params, params_to_dict
+from xlir.params import params_or_kwargs, params_to_dict
 from xlir.rerankers.adapter import (
     ARCHITECTURES, BI, CARD, CARD_FORMAT, CROSS, RANK, bi_doc_text, doc_text, embed, pair_scores, tokenize_pairs,
     tokenize_texts,
@@ -410,9 +410,7 @@ def train_reranker(
     """
     import torch
 
-    if params is not None and kwargs:
-        raise TypeError("pass either a params object or keyword parameters, not both")
-    params = params if params is not None else make_params(TrainParams, kwargs)
+    params = params_or_kwargs(TrainParams, params, kwargs)
     output = Path(output)
     if output.exists() and not overwrite:
         raise IndexExistsError(f"{output} already exists; pass --overwrite (overwrite=True) to replace it")

@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 from xlir import store
 from xlir.docstore import DocStore, DocStoreWriter  # noqa: F401
 from xlir.errors import IndexFormatError, XlirError
-from xlir.params import make_params, params_to_dict
+from xlir.params import make_params, params_or_kwargs, params_to_dict
 
 logger = logging.getLogger(__name__)
 
@@ -28,9 +28,7 @@ class IndexedRetriever:
     Params: ClassVar[type]
 
     def __init__(self, params: Any = None, **kwargs: Any):
-        if params is not None and kwargs:
-            raise TypeError("pass either a params object or keyword parameters, not both")
-        self.params = params if params is not None else make_params(self.Params, kwargs)
+        self.params = params_or_kwargs(self.Params, params, kwargs)
         self.docs: DocStore | None = None
         self.manifest: dict[str, Any] | None = None
         self.languages: list[str] = []

@@ -10,7 +10,7 @@ from typing import Iterable, Sequence
 
 import numpy as np
 
-from xlir.inverted import InvertedIndex, InvertedIndexBuilder
+from xlir.inverted import InvertedIndex, InvertedIndexBuilder, combine_collection_stats
 from xlir.errors import ParamError
 from xlir.progress import progress
 from xlir.retrievers.base import IndexedRetriever
@@ -144,24 +144,16 @@ class BM25Retriever(IndexedRetriever):
         self._require_index()
         index = self.index_
         lengths = np.asarray(index.doc_lengths)
-        if deleted_rows is None or not len(deleted_rows):
-            n, df = index.n_docs, index.doc_freqs()
-            total = int(np.sum(lengths, dtype=np.int64))
+        live, df = index.live_doc_freqs(deleted_rows)
+        if live is None:
+            n, total = index.n_docs, int(np.sum(lengths, dtype=np.int64))
         else:
-            live = np.ones(index.n_docs, dtype=bool)
-            live[np.asarray(deleted_rows, dtype=np.int64)] = False
-            term_of = np.repeat(np.arange(index.n_terms, dtype=np.int32), index.doc_freqs())
-            df = np.bincount(term_of[live[np.asarray(index.doc_ids)]], minlength=index.n_terms)
             n, total = int(live.sum()), int(np.sum(lengths[live], dtype=np.int64))
-        return {"n_docs": n, "total_length": total, "df": {t: d for t, d in zip(index.vocab, df.tolist()) if d}}
+        return {"n_docs": n, "total_length": total, "df": df}
 
     @classmethod
     def combine_stats(cls, stats: list[dict]) -> dict:
-        df: dict[str, int] = {}
-        for part in stats:
-            for term, d in part["df"].items():
-                df[term] = df.get(term, 0) + d
-        return {"n_docs": sum(p["n_docs"] for p in stats), "total_length": sum(p["total_length"] for p in stats), "df": df}
+        return combine_collection_stats(stats)
 
     def set_global_stats(self, stats: dict | None) -> None:
         """Score with the collection's N, df and average length: impacts are re-derived from

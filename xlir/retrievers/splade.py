@@ -30,7 +30,7 @@ import numpy as np
 
 from xlir.chunks import ChunkDir
 from xlir.errors import IndexFormatError, ParamError
-from xlir.inverted import InvertedIndex, InvertedIndexBuilder
+from xlir.inverted import InvertedIndex, InvertedIndexBuilder, combine_collection_stats
 from xlir.progress import progress
 from xlir.retrievers.base import IndexedRetriever
 from xlir.retrievers.dense import EncoderMismatchError
@@ -291,23 +291,12 @@ class SpladeRetriever(IndexedRetriever):
         """Live document count and document frequency per term (without ``deleted_rows``)."""
         self._require_index()
         index = self.index_
-        if deleted_rows is None or not len(deleted_rows):
-            n, df = index.n_docs, index.doc_freqs()
-        else:
-            live = np.ones(index.n_docs, dtype=bool)
-            live[np.asarray(deleted_rows, dtype=np.int64)] = False
-            term_of = np.repeat(np.arange(index.n_terms, dtype=np.int32), index.doc_freqs())
-            df = np.bincount(term_of[live[np.asarray(index.doc_ids)]], minlength=index.n_terms)
-            n = int(live.sum())
-        return {"n_docs": n, "df": {t: d for t, d in zip(index.vocab, df.tolist()) if d}}
+        live, df = index.live_doc_freqs(deleted_rows)
+        return {"n_docs": index.n_docs if live is None else int(live.sum()), "df": df}
 
     @classmethod
     def combine_stats(cls, stats: list[dict]) -> dict:
-        df: dict[str, int] = {}
-        for part in stats:
-            for term, d in part["df"].items():
-                df[term] = df.get(term, 0) + d
-        return {"n_docs": sum(p["n_docs"] for p in stats), "df": df}
+        return combine_collection_stats(stats)
 
     def set_global_stats(self, stats: dict | None) -> None:
         self._global_stats = stats

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Iterable, Iterator, Sequence
 
 from xlir.errors import MissingDependencyError, ParamError
-from xlir.params import make_params, params_to_dict
+from xlir.params import params_or_kwargs, params_to_dict
 from xlir.translate.base import TranslationError
 from xlir.translate.languages import detect_family, lang_token
 
@@ -168,9 +168,7 @@ class CT2Translator:
     def __init__(self, model: str | os.PathLike | None = None, params: CT2Params | None = None, **kwargs: Any):
         if model is None:
             raise TranslationError("translator 'ctranslate2' needs a model folder: ctranslate2:DIR (or --model DIR)")
-        if params is not None and kwargs:
-            raise TypeError("pass either a params object or keyword parameters, not both")
-        self.params: CT2Params = params if params is not None else make_params(CT2Params, kwargs)
+        self.params: CT2Params = params_or_kwargs(CT2Params, params, kwargs)
         try:
             import ctranslate2
         except ImportError:

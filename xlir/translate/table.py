@@ -76,12 +76,9 @@ def read_table(path: str | os.PathLike) -> dict[str, Entry]:
 
 
 def _json_row(line: str, path: Path, lineno: int) -> tuple[Any, Entry]:
-    try:
-        obj = json.loads(line)
-    except json.JSONDecodeError as e:
-        raise InputError(f"invalid JSON: {e.msg} (column {e.colno})", path=path, line=lineno) from None
-    if not isinstance(obj, dict):
-        raise InputError(f"expected a JSON object, got {type(obj).__name__}", path=path, line=lineno)
+    from xlir.io._files import json_object_line
+
+    obj = json_object_line(line, path, lineno)
     id_field = next((k for k in _ID_FIELDS if k in obj), None)
     if id_field is None:
         raise InputError(f"missing id (expected one of the fields {', '.join(_ID_FIELDS)})", path=path, line=lineno)
