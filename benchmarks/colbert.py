@@ -11,16 +11,17 @@ Each system answers the same fixed random sample of ``--queries`` questions (def
 
 * ``exact``: brute-force MaxSim over the float16 token vectors (no compression), top 100;
 * ``plaid-Nb`` for N in 1, 2, 4: ``PlaidIndex.build`` (xlir's colbert index with its defaults:
-  centroid count = PLAID's, capped at tokens * N / 64; k-means; Lloyd-Max gain-shape
-  residuals at N bits) and ``PlaidIndex.search(k=100)`` with xlir's settings for k=100
-  (PLAID's ncells 2 and centroid_score_threshold 0.45, ndocs 4096 instead of 1024; on 240
-  paragraphs xlir's "fill the ndocs budget" rule makes it exhaustive over the compressed
-  vectors);
+  centroid count = PLAID's, capped at tokens * N / 64 minus 256; k-means; gain-shape residuals
+  at N bits per dimension, product-quantized (``--residual-codec auto``: 256 codewords per
+  byte from 16,384 tokens; ``lloyd``: per-dimension Lloyd-Max buckets, the codec before))
+  and ``PlaidIndex.search(k=100)`` with xlir's settings for k=100 (PLAID's ncells 2 and
+  centroid_score_threshold 0.45, ndocs 4096 instead of 1024; on 240 paragraphs xlir's "fill
+  the ndocs budget" rule makes it exhaustive over the compressed vectors);
 * nDCG@10 and R@100 of each; ``recall@100 vs exact`` = mean overlap of the approximate and
   exact (float vectors) top 100 / 100, i.e. compression and search together;
   ``search recall@100`` = the same overlap against brute force over the index's own
   decompressed vectors, i.e. the search approximation alone; size = compressed index arrays
-  (centroids, cutoffs, codes, packed residuals, residual norms, doclens, IVF) / float16 token
+  (centroids, codebooks or cutoffs, codes, packed residuals, residual norms, doclens, IVF) / float16 token
   vectors;
 * ``pooled``: one index of the paragraphs of every language run (XQuAD-R's multilingual
   pool; 2,400 paragraphs for ten languages, more than ndocs, so candidate generation and
@@ -164,7 +165,7 @@ def quality(args, start: float) -> dict:
                "exact_qps": exact_qps, "dense_e5_ndcg@10": dense.get(lang, {}).get("xlir")}
         for nbits in args.nbits:
             t0 = time.perf_counter()
-            index = PlaidIndex.build([(vec, lens)], nbits=nbits)
+            index = PlaidIndex.build([(vec, lens)], nbits=nbits, residual_codec=args.residual_codec)
             build_s = time.perf_counter() - t0
             t0 = time.perf_counter()
             res = [index.search(q, K) for q in qvecs]
@@ -176,6 +177,7 @@ def quality(args, start: float) -> dict:
             row[f"plaid-{nbits}b"] = {**_evaluate(qrels, run), "recall@100_vs_exact": overlap,
                                       "search_recall@100_vs_decompressed": _overlap(res, brute),
                                       "size_ratio_vs_float16": index.nbytes() / (vec.shape[0] * vec.shape[1] * 2),
+                                      "residual_codec": index.residual_codec,
                                       "ncentroids": int(len(index.codec.centroids)), "build_s": build_s, "qps": qps}
         per_lang[lang] = row
         log(start, f"en→{lang}: exact nDCG@10 {row['exact']['nDCG@10']:.4f}, 2b {row['plaid-2b']['nDCG@10']:.4f} "
@@ -186,7 +188,7 @@ def quality(args, start: float) -> dict:
             args.partial({"encoder": identity, "queries": len(queries), "langs": list(per_lang), "per_lang": per_lang,
                           "encoding": encoding})
     encoding = _encoding(enc_paragraphs, enc_tokens, enc_seconds)
-    pooled = _pooled(pooled_parts, pooled_exact, qvecs, start) if len(pooled_parts) > 1 else None
+    pooled = _pooled(pooled_parts, pooled_exact, qvecs, start, args.residual_codec) if len(pooled_parts) > 1 else None
     if args.pooled_only:
         return pooled
     return {"pooled": pooled, "encoder": identity, "queries": len(queries), "query_sample": "numpy default_rng(0).choice of the 1,190",
@@ -199,7 +201,7 @@ def _overlap(res, ref) -> float:
                           for a, b in zip(res, ref)]))
 
 
-def _pooled(parts, exact_scores, qvecs, start) -> dict:
+def _pooled(parts, exact_scores, qvecs, start, residual_codec) -> dict:
     """Recall@100 of one 2-bit index over every language's paragraphs (see the module docstring)."""
     from xlir.plaid import PlaidIndex, exact_maxsim_all, top_k
 
@@ -207,7 +209,7 @@ def _pooled(parts, exact_scores, qvecs, start) -> dict:
     rows = np.arange(len(lens))
     exact_res = [top_k(np.concatenate(per_q), rows, K) for per_q in zip(*exact_scores)]
     t0 = time.perf_counter()
-    index = PlaidIndex.build(parts, nbits=2)
+    index = PlaidIndex.build(parts, nbits=2, residual_codec=residual_codec)
     build_s = time.perf_counter() - t0
     t0 = time.perf_counter()
     res = [index.search(q, K) for q in qvecs]
@@ -215,6 +217,7 @@ def _pooled(parts, exact_scores, qvecs, start) -> dict:
     dec = index.decompress()
     brute = [top_k(exact_maxsim_all(q, dec, lens), rows, K) for q in qvecs]
     out = {"paragraphs": int(len(lens)), "tokens": int(lens.sum()), "ncentroids": int(len(index.codec.centroids)),
+           "residual_codec": index.residual_codec,
            "recall@100_vs_exact": _overlap(res, exact_res), "search_recall@100_vs_decompressed": _overlap(res, brute),
            "bruteforce_decompressed_recall@100_vs_exact": _overlap(brute, exact_res),
            "size_ratio_vs_float16": index.nbytes() / (int(lens.sum()) * parts[0][0].shape[1] * 2),
@@ -259,7 +262,7 @@ def speed(args, start: float, encoding: dict | None) -> dict:
     log(start, f"synthetic: {len(lens)} passages, {len(vec)} tokens, dim {dim} in {time.perf_counter() - t0:.0f} s")
     parts = list(iter_parts(vec, lens, 4096))
     t0 = time.perf_counter()
-    index = PlaidIndex.build(parts, nbits=2, max_centroids=4096)
+    index = PlaidIndex.build(parts, nbits=2, max_centroids=4096, residual_codec=args.residual_codec)
     build_s = time.perf_counter() - t0
     log(start, f"build: {build_s:.0f} s ({len(lens) / build_s:.0f} passages/s), {len(index.codec.centroids)} centroids")
     offsets = np.concatenate([[0], np.cumsum(lens)])
@@ -288,7 +291,7 @@ def speed(args, start: float, encoding: dict | None) -> dict:
     enc_rate = (encoding or {}).get("paragraphs_per_s")
     return {
         "passages": len(lens), "tokens": int(len(vec)), "dim": dim, "nbits": 2,
-        "ncentroids": int(len(index.codec.centroids)),
+        "ncentroids": int(len(index.codec.centroids)), "residual_codec": index.residual_codec,
         "plaid_formula_centroids": num_centroids(len(vec)), "default_centroids": num_centroids(len(vec), 4096, 2),
         "max_centroids": 4096,
         "build_s": build_s, "build_passages_per_s": build_rate,
@@ -380,6 +383,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pooled-only", action="store_true",
                         help="recompute only the pooled index part of --output (same --queries) and rewrite it")
     parser.add_argument("--nbits", default="1,2,4", help="residual bits of the quality part (default: %(default)s)")
+    parser.add_argument("--residual-codec", default="auto", choices=("auto", "pq", "lloyd"),
+                        help="PlaidIndex.build's residual_codec (default: %(default)s: pq from 16,384 tokens)")
     parser.add_argument("--skip-speed", action="store_true")
     parser.add_argument("--skip-quality", action="store_true")
     parser.add_argument("--cache", type=Path, default=Path("/tmp/xlir-colbert-bench"),

@@ -106,6 +106,50 @@ def test_codec_more_bits_is_more_accurate_and_bad_bits_refused():
         PlaidIndex.build([(vec, np.array([len(vec)]))], nbits=8)
 
 
+@pytest.mark.parametrize("nbits", [1, 2, 4])
+def test_pq_codec_codes_each_byte_as_its_nearest_codeword_and_beats_lloyd_max(nbits):
+    _, _, vec, _, _ = clustered()
+    centroids = train_centroids(vec, 64)
+    codec = ResidualCodec.train(centroids, vec, nbits, pq=True)
+    per = 8 // nbits
+    assert codec.codebooks.shape == (32 // per, 256, per)
+    # codewords are stored as float16: the codec encodes and decodes with the rounded values
+    assert np.array_equal(codec.codebooks, codec.codebooks.astype(np.float16).astype(np.float32))
+    codes, packed, norms = codec.compress(vec)
+    assert np.array_equal(codes, (vec @ centroids.T).argmax(1)) and packed.shape == (len(vec), 32 // per)
+    resid = vec - centroids[codes]
+    assert np.allclose(norms, np.linalg.norm(resid, axis=1), rtol=1e-3)
+    unit = (resid / np.linalg.norm(resid, axis=1, keepdims=True)).reshape(len(vec), -1, per)
+    # each byte names the nearest codeword of its group of dimensions (ties aside)
+    dist = ((unit[:, :, None, :] - codec.codebooks[None]) ** 2).sum(-1)  # (tokens, bytes, 256)
+    chosen = np.take_along_axis(dist, packed[:, :, None].astype(np.int64), axis=2)[..., 0]
+    assert np.all(chosen <= dist.min(-1) + 1e-5)
+    # decompression: centroid + norm * unit(concatenated codewords), L2-normalized
+    words = codec.codebooks[np.arange(32 // per)[None, :], packed].reshape(len(vec), 32)
+    want = centroids[codes] + norms[:, None].astype(np.float32) * words / np.linalg.norm(words, axis=1, keepdims=True)
+    want /= np.linalg.norm(want, axis=1, keepdims=True)
+    out = codec.decompress(codes, packed, norms)
+    assert np.allclose(out, want, atol=1e-5)
+    # same bits per dimension, but joint codewords reconstruct better than per-dimension buckets
+    lloyd = ResidualCodec.train(centroids, vec, nbits)
+    err_pq = np.linalg.norm(out - vec, axis=1).mean()
+    err_lloyd = np.linalg.norm(lloyd.decompress(*lloyd.compress(vec)) - vec, axis=1).mean()
+    assert err_pq < err_lloyd, (err_pq, err_lloyd)
+
+
+def test_pq_codec_refuses_what_it_cannot_do():
+    _, _, vec, _, _ = clustered()
+    centroids = train_centroids(vec, 64)
+    with pytest.raises(ParamError, match="gain-shape"):
+        ResidualCodec.train(centroids, vec, 2, pq=True, gain=False)
+    with pytest.raises(ParamError, match="256"):
+        ResidualCodec.train(centroids, vec[:100], 2, pq=True)
+    with pytest.raises(ParamError, match="do not fit"):
+        ResidualCodec(centroids, 2, np.zeros((32, 0)), np.zeros((32, 1)), codebooks=np.zeros((8, 256, 2)))
+    with pytest.raises(ParamError, match="residual_codec"):
+        PlaidIndex.build([(vec, np.array([len(vec)]))], residual_codec="opq")
+
+
 # -- index and search -------------------------------------------------------------------------
 @pytest.fixture(scope="module")
 def small_index():
@@ -179,6 +223,40 @@ def test_centroid_count_follows_plaid_then_the_size_cap():
     assert num_centroids(1_000_000, nbits=2) == 8192  # PLAID's count is under tokens * nbits / 64 here
     assert num_centroids(44_622, nbits=2) == 1394 and num_centroids(44_622) == 2048  # a 240-paragraph corpus
     assert num_centroids(10, nbits=1) == 1
+    # product-quantized residuals: the codebooks (as many bytes as 256 centroids) come out of the same budget
+    assert num_centroids(44_622, nbits=2, reserve=256) == 1394 - 256
+
+
+def test_auto_residual_codec_and_pq_index_round_trip(tmp_path):
+    from xlir.plaid import num_centroids
+
+    _, _, vec, lens, _ = clustered(ndocs=800, vocab=1000, seed=7)  # ~20,000 tokens: enough to product-quantize
+    assert len(vec) >= 16_384
+    index = PlaidIndex.build(list(iter_parts(vec, lens, 256)), nbits=2)
+    assert index.residual_codec == "pq" and len(index.codec.centroids) == num_centroids(len(vec), nbits=2, reserve=256)
+    small = PlaidIndex.build(list(iter_parts(vec[: lens[:300].sum()], lens[:300], 64)), nbits=2)
+    assert small.residual_codec == "lloyd"  # too few tokens to pay for 256 codewords per byte
+    lloyd = PlaidIndex.build(list(iter_parts(vec, lens, 256)), nbits=2, residual_codec="lloyd")
+    assert lloyd.residual_codec == "lloyd" and index.nbytes() <= lloyd.nbytes() * 1.01  # 256 fewer centroids pay
+    # with the same centroids, codewords reconstruct better than per-dimension buckets
+    k = len(index.codec.centroids)
+    same = PlaidIndex.build(list(iter_parts(vec, lens, 256)), nbits=2, residual_codec="lloyd", ncentroids=k)
+    err = [np.linalg.norm(i.decompress() - vec, axis=1).mean() for i in (index, same)]
+    assert err[0] < err[1], err
+    files = index.save(tmp_path)
+    assert "residual_codebooks.npy" in files and "bucket_cutoffs.npy" not in files
+    loaded = PlaidIndex.load(tmp_path, files, 2)
+    assert loaded.residual_codec == "pq" and np.array_equal(loaded.decompress(), index.decompress())
+    q = vec[:20] + 0.01
+    assert [r.tolist() for r in loaded.search(q, 10)] == [r.tolist() for r in index.search(q, 10)]
+    from xlir.errors import IndexFormatError
+
+    np.save(tmp_path / "residual_codebooks.npy", np.zeros((4, 256, 4), np.float16))
+    with pytest.raises(IndexFormatError, match="do not fit"):
+        PlaidIndex.load(tmp_path, files, 2)
+    del files["residual_codebooks.npy"]
+    with pytest.raises(IndexFormatError, match="bucket_cutoffs"):
+        PlaidIndex.load(tmp_path, files, 2)
 
 
 @pytest.fixture(scope="module")

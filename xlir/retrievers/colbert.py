@@ -35,7 +35,8 @@ logger = logging.getLogger(__name__)
 class ColBERTParams:
     """``model``: name or folder (Stanford ColBERT, PyLate or any encoder; default e5-small,
     zero-shot). ``nbits``: residual bits per dimension (1, 2, 4). ``ncentroids`` 0: PLAID's
-    2^floor(log2(16 sqrt(tokens))), at most ``max_centroids`` and tokens * nbits / 64.
+    2^floor(log2(16 sqrt(tokens))), at most ``max_centroids`` and tokens * nbits / 64 (minus 256 with
+    product-quantized residuals). ``residual_codec``: ``pq``, ``lloyd`` or ``auto`` (:mod:`xlir.plaid`).
     Search: ``ncells`` centroids probed per query token, ``centroid_score_threshold``, ``ndocs`` candidates kept after
     centroid scoring (0 / None: :func:`xlir.plaid.plaid_defaults` for k)."""
 
@@ -47,6 +48,7 @@ class ColBERTParams:
     doc_maxlen: int = 0  # 0: the model's (ColBERT 180/300; plain encoders 512)
     query_augment: bool = True
     nbits: int = 2
+    residual_codec: str = "auto"
     ncentroids: int = 0
     max_centroids: int = 16_384
     kmeans_niters: int = 4
@@ -61,10 +63,12 @@ class ColBERTParams:
     store_text: bool = True
 
     def validate(self) -> None:
-        from xlir.plaid import NBITS
+        from xlir.plaid import NBITS, RESIDUAL_CODECS
 
         if self.nbits not in NBITS:
             raise ParamError(f"nbits must be one of {', '.join(map(str, NBITS))}; got {self.nbits}")
+        if self.residual_codec not in RESIDUAL_CODECS:
+            raise ParamError(f"residual_codec must be one of {', '.join(RESIDUAL_CODECS)}; got {self.residual_codec!r}")
         if self.lang not in (None, ""):
             from xlir.analysis import normalize_lang
 
@@ -137,7 +141,8 @@ class ColBERTRetriever(IndexedRetriever):
         p = self.params
         self.plaid = PlaidIndex.build(parts, nbits=p.nbits, ncentroids=p.ncentroids, max_centroids=p.max_centroids,
                                       kmeans_niters=p.kmeans_niters, kmeans_sample=p.kmeans_sample,
-                                      keep_vectors=p.keep_vectors, seed=p.seed, show_progress=show_progress)
+                                      keep_vectors=p.keep_vectors, residual_codec=p.residual_codec, seed=p.seed,
+                                      show_progress=show_progress)
 
     # -- search --------------------------------------------------------------------------
     def search(self, queries: Sequence[Query], k: int = 100, *, show_progress: bool | None = False) -> Run:
@@ -176,7 +181,8 @@ class ColBERTRetriever(IndexedRetriever):
     def manifest_extra(self) -> dict:
         pl = self.plaid
         return {"encoder": self.identity,
-                "plaid": {"nbits": pl.codec.nbits, "ncentroids": int(len(pl.codec.centroids)), "dim": pl.codec.dim,
+                "plaid": {"nbits": pl.codec.nbits, "residual_codec": pl.residual_codec,
+                          "ncentroids": int(len(pl.codec.centroids)), "dim": pl.codec.dim,
                           "tokens": int(len(pl.codes)), "compressed_bytes": pl.nbytes(),
                           "float16_bytes": int(len(pl.codes)) * pl.codec.dim * 2}}
 
