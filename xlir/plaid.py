@@ -18,9 +18,10 @@ ProductQuantizer) on a sample of unit residuals. It is the same ``nbits`` per di
 same byte layout (decompression is still one table lookup per byte), but a codeword places a
 group's values jointly instead of one dimension at a time. The codebooks (float16, as many bytes
 as 256 centroids) are paid for with 256 fewer centroids. On XQuAD-R with e5 token vectors at 2
-bits (150 questions) this took the top-100 overlap with exact MaxSim from 0.944-0.949 to
-0.953-0.957 on zh, vi, ar and th (token reconstruction error -16%) at the same index size. Smaller collections keep the
-per-dimension Lloyd-Max buckets (256 codewords would not be worth their bytes).
+bits (300 questions, ``benchmarks/colbert.py``) this took the top-100 overlap with exact
+MaxSim from 0.944-0.957 to 0.953-0.964 (every language gained 0.007-0.011) at the same index
+size. Smaller collections keep the per-dimension Lloyd-Max buckets (256 codewords would not be
+worth their bytes).
 An inverted list maps each centroid to the documents with a token in it.
 
 Search (PLAID's four stages, on the CPU): (1) candidates are the documents in the ``ncells``
@@ -32,8 +33,9 @@ Unlike PLAID, when the probed cells hold fewer than ``ndocs`` documents, ``ncell
 doubled until they do or every cell is probed: the search then spends the candidate budget it
 was given (on a small collection, where a few cells hold few documents, this is exhaustive).
 Centroids are stored as float16, and there are at most ``tokens * nbits / 64`` of them (less
-256 with codebooks), so that the tables cost at most a quarter of the packed residuals (PLAID's count,
-16 sqrt(tokens), exceeds that below ~260k tokens and would dominate a small index).
+256 with codebooks), so that the tables cost at most a quarter of the packed residuals
+(PLAID's count, 16 sqrt(tokens), exceeds that below ~260k tokens and would dominate a small
+index).
 
 Why hand-written: PLAID's reference engine (colbert-ai) and PyLate's fast-plaid compile
 C++/CUDA extensions at first use and need torch at search time; this is numpy (k-means,
@@ -224,8 +226,7 @@ class ResidualCodec:
         """faiss's ProductQuantizer holding the (float16-rounded) codebooks, for encoding."""
         if self._pq is None:
             faiss = _faiss()
-            nbytes, ksub, dsub = self.codebooks.shape
-            pq = faiss.ProductQuantizer(self.dim, nbytes, 8)
+            pq = faiss.ProductQuantizer(self.dim, self.codebooks.shape[0], 8)
             faiss.copy_array_to_vector(self.codebooks.ravel(), pq.centroids)
             self._pq = pq
         return self._pq
