@@ -456,12 +456,18 @@ QUERIES = [Query("q1", "cats hunting mice", "en"), Query("q2", "loyal dogs and w
            Query("q3", "river delta", "en")]
 
 
-def test_retriever_plaid_and_exact_agree_and_round_trip(e5_colbert, tmp_path):
+def test_retriever_plaid_and_exact_agree_and_round_trip(e5_colbert, tmp_path, capsys):
+    from xlir.cli.main import main
+
     run = e5_colbert.search(QUERIES, k=3)
     assert [list(run[q])[0] for q in ("q1", "q2", "q3")] == ["en1", "en2", "en3"]
     e5_colbert.save(tmp_path / "idx")
     manifest = json.loads((tmp_path / "idx" / "manifest.json").read_text())
     assert manifest["plaid"]["nbits"] == 2 and manifest["encoder"]["layout"] == "plain"
+    assert manifest["plaid"]["residual_codec"] == "lloyd"  # a few hundred tokens: too few for codebooks
+    capsys.readouterr()
+    assert main(["info", str(tmp_path / "idx")]) == 0
+    assert '"residual_codec": "lloyd"' in next(l for l in capsys.readouterr().out.splitlines() if l.startswith("plaid:"))
     assert manifest["encoder"]["prompts"] == {"query": "query: ", "doc": "passage: "}
     loaded = load_index(tmp_path / "idx")
     assert isinstance(loaded.plaid.residuals, np.memmap)

@@ -31,7 +31,7 @@ def info(index_path: Path, as_json: bool) -> None:
     click.echo(f"documents:  {manifest['doc_count']}")
     click.echo(f"languages:  {', '.join(manifest.get('languages') or []) or '-'}")
     click.echo(f"params:     {json.dumps(manifest['params'], ensure_ascii=False)}")
-    for key in ("analyzer", "encoder", "translation", "stats"):
+    for key in ("analyzer", "encoder", "plaid", "translation", "stats"):
         if key in manifest:
             click.echo(f"{key + ':':<11} {json.dumps(manifest[key], ensure_ascii=False)}")
     if segments is not None:
