@@ -108,7 +108,7 @@ def encode_cached(encoder, cache: Path, key: str, fn):
 def quality(args, start: float) -> dict:
     from xlir.datasets import load_xquad_r
     from xlir.encoders.colbert import ColBERTEncoder
-    from xlir.plaid import PlaidIndex, exact_maxsim_all, top_k
+    from xlir.plaid import exact_maxsim_all, top_k
 
     data = xquad_dir(args.data)
     langs = [x.strip() for x in args.langs.split(",") if x.strip()]
@@ -164,21 +164,8 @@ def quality(args, start: float) -> dict:
         row = {"paragraphs": len(lens), "tokens": int(lens.sum()), "exact": _evaluate(qrels, exact_run),
                "exact_qps": exact_qps, "dense_e5_ndcg@10": dense.get(lang, {}).get("xlir")}
         for nbits in args.nbits:
-            t0 = time.perf_counter()
-            index = PlaidIndex.build([(vec, lens)], nbits=nbits, residual_codec=args.residual_codec)
-            build_s = time.perf_counter() - t0
-            t0 = time.perf_counter()
-            res = [index.search(q, K) for q in qvecs]
-            qps = len(qvecs) / (time.perf_counter() - t0)
-            run = _run(queries, ids, res)
-            overlap = _overlap(res, exact_res)
-            dec = index.decompress()
-            brute = [top_k(exact_maxsim_all(q, dec, lens), np.arange(len(lens)), K) for q in qvecs]
-            row[f"plaid-{nbits}b"] = {**_evaluate(qrels, run), "recall@100_vs_exact": overlap,
-                                      "search_recall@100_vs_decompressed": _overlap(res, brute),
-                                      "size_ratio_vs_float16": index.nbytes() / (vec.shape[0] * vec.shape[1] * 2),
-                                      "residual_codec": index.residual_codec,
-                                      "ncentroids": int(len(index.codec.centroids)), "build_s": build_s, "qps": qps}
+            res, measured, _ = _measure_index([(vec, lens)], qvecs, exact_res, nbits, args.residual_codec)
+            row[f"plaid-{nbits}b"] = {**_evaluate(qrels, _run(queries, ids, res)), **measured}
         per_lang[lang] = row
         log(start, f"en→{lang}: exact nDCG@10 {row['exact']['nDCG@10']:.4f}, 2b {row['plaid-2b']['nDCG@10']:.4f} "
                    f"(recall vs exact {row['plaid-2b']['recall@100_vs_exact']:.3f}, size {row['plaid-2b']['size_ratio_vs_float16']:.3f}),"
@@ -201,29 +188,39 @@ def _overlap(res, ref) -> float:
                           for a, b in zip(res, ref)]))
 
 
-def _pooled(parts, exact_scores, qvecs, start, residual_codec) -> dict:
-    """Recall@100 of one 2-bit index over every language's paragraphs (see the module docstring)."""
+def _measure_index(parts, qvecs, exact_res, nbits: int, residual_codec: str):
+    """Build a PlaidIndex of ``parts`` and search it: (results, measurements, brute-force results on
+    its decompressed vectors)."""
     from xlir.plaid import PlaidIndex, exact_maxsim_all, top_k
 
     lens = np.concatenate([p[1] for p in parts])
-    rows = np.arange(len(lens))
-    exact_res = [top_k(np.concatenate(per_q), rows, K) for per_q in zip(*exact_scores)]
     t0 = time.perf_counter()
-    index = PlaidIndex.build(parts, nbits=2, residual_codec=residual_codec)
+    index = PlaidIndex.build(parts, nbits=nbits, residual_codec=residual_codec)
     build_s = time.perf_counter() - t0
     t0 = time.perf_counter()
     res = [index.search(q, K) for q in qvecs]
     qps = len(qvecs) / (time.perf_counter() - t0)
     dec = index.decompress()
-    brute = [top_k(exact_maxsim_all(q, dec, lens), rows, K) for q in qvecs]
-    out = {"paragraphs": int(len(lens)), "tokens": int(lens.sum()), "ncentroids": int(len(index.codec.centroids)),
-           "residual_codec": index.residual_codec,
-           "recall@100_vs_exact": _overlap(res, exact_res), "search_recall@100_vs_decompressed": _overlap(res, brute),
-           "bruteforce_decompressed_recall@100_vs_exact": _overlap(brute, exact_res),
-           "size_ratio_vs_float16": index.nbytes() / (int(lens.sum()) * parts[0][0].shape[1] * 2),
-           "build_s": build_s, "qps": qps}
+    brute = [top_k(exact_maxsim_all(q, dec, lens), np.arange(len(lens)), K) for q in qvecs]
+    measured = {"recall@100_vs_exact": _overlap(res, exact_res), "search_recall@100_vs_decompressed": _overlap(res, brute),
+                "size_ratio_vs_float16": index.nbytes() / (int(lens.sum()) * parts[0][0].shape[1] * 2),
+                "residual_codec": index.residual_codec, "ncentroids": int(len(index.codec.centroids)),
+                "build_s": build_s, "qps": qps}
+    return res, measured, brute
+
+
+def _pooled(parts, exact_scores, qvecs, start, residual_codec) -> dict:
+    """Recall@100 of one 2-bit index over every language's paragraphs (see the module docstring)."""
+    from xlir.plaid import top_k
+
+    lens = np.concatenate([p[1] for p in parts])
+    rows = np.arange(len(lens))
+    exact_res = [top_k(np.concatenate(per_q), rows, K) for per_q in zip(*exact_scores)]
+    _, measured, brute = _measure_index(parts, qvecs, exact_res, 2, residual_codec)
+    out = {"paragraphs": int(len(lens)), "tokens": int(lens.sum()), **measured,
+           "bruteforce_decompressed_recall@100_vs_exact": _overlap(brute, exact_res)}
     log(start, f"pooled {out['paragraphs']} paragraphs: recall@100 vs exact {out['recall@100_vs_exact']:.3f}, "
-               f"search recall vs decompressed {out['search_recall@100_vs_decompressed']:.3f}, {qps:.1f} q/s")
+               f"search recall vs decompressed {out['search_recall@100_vs_decompressed']:.3f}, {out['qps']:.1f} q/s")
     return out
 
 

@@ -154,27 +154,43 @@ def _lut(nbits: int) -> np.ndarray:
     return ((np.arange(256)[:, None] >> shifts) & ((1 << nbits) - 1)).astype(np.uint8)  # (256, per)
 
 
+def check_settings(nbits: int, residual_codec: str = "auto") -> None:
+    """Refuse an ``nbits`` or ``residual_codec`` the index cannot build."""
+    if nbits not in NBITS:
+        raise ParamError(f"nbits must be one of {', '.join(map(str, NBITS))}; got {nbits}")
+    if residual_codec not in RESIDUAL_CODECS:
+        raise ParamError(f"residual_codec must be one of {', '.join(RESIDUAL_CODECS)}; got {residual_codec!r}")
+
+
+def _check_layout(dim: int, nbits: int) -> None:
+    check_settings(nbits)
+    if dim * nbits % 8:
+        raise ParamError(f"dimension {dim} times nbits {nbits} must be a multiple of 8")
+
+
 class ResidualCodec:
     """Centroids + residual quantizer (per-dimension buckets, or ``codebooks``: one per byte of
     the packed residual); ``compress`` / ``decompress`` token vectors."""
 
-    def __init__(self, centroids: np.ndarray, nbits: int, cutoffs: np.ndarray, weights: np.ndarray, *,
-                 gain: bool = True, codebooks: np.ndarray | None = None):
-        if nbits not in NBITS:
-            raise ParamError(f"nbits must be one of {NBITS}; got {nbits}")
+    def __init__(self, centroids: np.ndarray, nbits: int, cutoffs: np.ndarray | None = None,
+                 weights: np.ndarray | None = None, *, gain: bool = True, codebooks: np.ndarray | None = None):
         dim = centroids.shape[1]
-        if dim * nbits % 8:
-            raise ParamError(f"dimension {dim} times nbits {nbits} must be a multiple of 8")
+        _check_layout(dim, nbits)
         self.centroids = centroids
         self.nbits = nbits
-        self.cutoffs = cutoffs  # (dim, 2^nbits - 1), ascending per dimension
-        self.weights = weights  # (dim, 2^nbits): the value each bucket decompresses to
-        self.gain = gain  # buckets code the unit residual; its norm travels beside it
+        self.gain = gain  # the quantizer codes the unit residual; its norm travels beside it
         # (bytes, 256, 8 / nbits) float32 values of float16 codewords; None: the buckets code each dimension
         self.codebooks = None if codebooks is None else np.ascontiguousarray(codebooks, dtype=np.float32)
-        if self.codebooks is not None and (not gain or self.codebooks.shape != (dim * nbits // 8, PQ_CODEWORDS, 8 // nbits)):
-            raise ParamError(f"residual codebooks of shape {self.codebooks.shape} do not fit {dim} dimensions at "
-                             f"{nbits} bits (and need the gain-shape codec)")
+        if self.codebooks is None:
+            if cutoffs is None or weights is None:
+                raise ParamError("a residual codec needs bucket cutoffs and weights, or codebooks")
+            self.cutoffs = cutoffs  # (dim, 2^nbits - 1), ascending per dimension
+            self.weights = weights  # (dim, 2^nbits): the value each bucket decompresses to
+        else:
+            if not gain or self.codebooks.shape != (dim * nbits // 8, PQ_CODEWORDS, 8 // nbits):
+                raise ParamError(f"residual codebooks of shape {self.codebooks.shape} do not fit {dim} dimensions at "
+                                 f"{nbits} bits (and need the gain-shape codec)")
+            self.cutoffs = self.weights = None
         self._lut = _lut(nbits)
         self._table = self.codebooks
         self._pq = None
@@ -191,17 +207,16 @@ class ResidualCodec:
         with ``pq``, codebooks instead (k-means of each byte's group of dimensions; needs
         ``gain`` and at least 256 sample vectors)."""
         centroids = np.ascontiguousarray(centroids, dtype=np.float32)
-        dim = centroids.shape[1]
-        codec = cls(centroids, nbits, np.zeros((dim, 0), np.float32), np.zeros((dim, 1), np.float32), gain=gain)
+        _check_layout(centroids.shape[1], nbits)
+        if pq and (not gain or len(sample) < PQ_CODEWORDS):
+            raise ParamError(f"product-quantized residuals need the gain-shape codec and at least "
+                             f"{PQ_CODEWORDS} sample vectors (got {len(sample)})")
         sample = np.asarray(sample, dtype=np.float32)
-        resid = sample - centroids[codec.assign(sample)]
+        resid = sample - centroids[_argmax_ip(sample, centroids)]
         if gain:
             resid = _unit(resid)
         if pq:
-            if not gain or len(sample) < PQ_CODEWORDS:
-                raise ParamError(f"product-quantized residuals need the gain-shape codec and at least "
-                                 f"{PQ_CODEWORDS} sample vectors (got {len(sample)})")
-            return cls(centroids, nbits, codec.cutoffs, codec.weights, codebooks=_train_codebooks(resid, nbits, seed))
+            return cls(centroids, nbits, codebooks=_train_codebooks(resid, nbits, seed))
         nb = 1 << nbits
         qs = np.quantile(resid, np.arange(1, 2 * nb) / (2 * nb), axis=0).T  # odd: bucket medians, even: cutoffs
         cut, mid = qs[:, 1::2], qs[:, 0::2]
@@ -213,10 +228,8 @@ class ResidualCodec:
                 mean = np.where(inside, resid, 0).sum(axis=0) / np.maximum(count, 1)
                 mid[:, b] = np.where(count > 0, mean, mid[:, b])  # an empty bucket keeps its value
             cut = (mid[:, 1:] + mid[:, :-1]) / 2
-        codec.cutoffs = np.ascontiguousarray(cut, dtype=np.float32)
-        codec.weights = np.ascontiguousarray(mid, dtype=np.float32)
-        codec._table = None
-        return codec
+        return cls(centroids, nbits, np.ascontiguousarray(cut, dtype=np.float32),
+                   np.ascontiguousarray(mid, dtype=np.float32), gain=gain)
 
     def assign(self, vectors: np.ndarray) -> np.ndarray:
         """Nearest centroid (inner product) of each vector."""
@@ -370,10 +383,7 @@ class PlaidIndex:
         chunk is converted to float32 at a time. ``residual_codec``: ``"pq"`` (codebooks per
         byte), ``"lloyd"`` (buckets per dimension) or ``"auto"`` (pq from 16,384 tokens).
         """
-        if nbits not in NBITS:
-            raise ParamError(f"nbits must be one of {NBITS}; got {nbits}")
-        if residual_codec not in RESIDUAL_CODECS:
-            raise ParamError(f"residual_codec must be one of {', '.join(RESIDUAL_CODECS)}; got {residual_codec!r}")
+        check_settings(nbits, residual_codec)
         counts = [len(v) for v, _ in parts]
         ntok = int(sum(counts))
         dim = int(parts[0][0].shape[1]) if parts else 0
@@ -424,7 +434,7 @@ class PlaidIndex:
         codec = self.codec
         arrays += (codec.cutoffs, codec.weights) if codec.codebooks is None else ()
         tables = codec.centroids.size + (0 if codec.codebooks is None else codec.codebooks.size)
-        return int(sum(a.nbytes for a in arrays)) + tables * 2  # centroids and codebooks stored as float16
+        return int(sum(a.nbytes for a in arrays)) + tables * 2  # centroids and codebooks are stored as float16
 
     @property
     def residual_codec(self) -> str:
@@ -517,12 +527,10 @@ class PlaidIndex:
         a = {name: load_array(folder, name, mmap=mmap) for name in files if name.endswith(".npy")}
         # small arrays used whole on every query are read into memory
         norms = a.get("residual_norms.npy")  # absent: an index from before the gain-shape codec
-        centroids = np.asarray(a["centroids.npy"], np.float32)
-        dim = centroids.shape[1]
+        buckets = [None if a.get(n) is None else np.asarray(a[n]) for n in ("bucket_cutoffs.npy", "bucket_weights.npy")]
         try:
-            codec = ResidualCodec(centroids, nbits, np.asarray(a.get("bucket_cutoffs.npy", np.zeros((dim, 0), np.float32))),
-                                  np.asarray(a.get("bucket_weights.npy", np.zeros((dim, 1), np.float32))),
-                                  gain=norms is not None, codebooks=a.get("residual_codebooks.npy"))
+            codec = ResidualCodec(np.asarray(a["centroids.npy"], np.float32), nbits, *buckets, gain=norms is not None,
+                                  codebooks=a.get("residual_codebooks.npy"))
         except ParamError as exc:
             raise IndexFormatError(f"{folder}: corrupt index ({exc})") from exc
         index = cls(codec, a["codes.npy"], a["residuals.npy"], np.asarray(a["doclens.npy"]),

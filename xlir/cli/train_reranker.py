@@ -54,9 +54,9 @@ logger = logging.getLogger(__name__)
 @click.option("--overwrite", is_flag=True, help="Replace an existing output folder.")
 @click.pass_obj
 def train_reranker(state, corpus: Path, queries: Path, qrels: Path, output: Path, lang, query_lang, architecture,
-                   temperature, base_model,
-                   first_stage, negatives, mine_depth, loss, epochs, max_steps, batch_size, lr, max_length, reduction_factor,
-                   first_adapter_layer, seed, checkpoint_every, resume, stop_after, description, device, overwrite) -> None:
+                   temperature, base_model, first_stage, negatives, mine_depth, loss, epochs, max_steps, batch_size,
+                   lr, max_length, reduction_factor, first_adapter_layer, seed, checkpoint_every, resume, stop_after,
+                   description, device, overwrite) -> None:
     """Train a ranking task adapter on a frozen multilingual encoder (cross-encoder or bi-encoder).
 
     Hard negatives come from the first stage; checkpoints go to .OUTPUT.checkpoints/ beside
@@ -70,9 +70,10 @@ def train_reranker(state, corpus: Path, queries: Path, qrels: Path, output: Path
     if output.exists() and not overwrite:
         raise IndexExistsError(f"{output} already exists; pass --overwrite to replace it")
     params = make_params(
-        TrainParams, architecture=architecture, temperature=temperature, base_model=base_model, first_stage=first_stage, lang=lang, negatives=negatives,
-        mine_depth=mine_depth, loss=loss, epochs=epochs, max_steps=max_steps, batch_size=batch_size, lr=lr, max_length=max_length,
-        reduction_factor=reduction_factor, first_adapter_layer=first_adapter_layer, seed=seed, checkpoint_every=checkpoint_every,
+        TrainParams, architecture=architecture, temperature=temperature, base_model=base_model,
+        first_stage=first_stage, lang=lang, negatives=negatives, mine_depth=mine_depth, loss=loss, epochs=epochs,
+        max_steps=max_steps, batch_size=batch_size, lr=lr, max_length=max_length, reduction_factor=reduction_factor,
+        first_adapter_layer=first_adapter_layer, seed=seed, checkpoint_every=checkpoint_every,
     )
     docs = list(read_corpus(corpus, lang=lang))
     qs = read_queries(queries, lang=query_lang or lang)

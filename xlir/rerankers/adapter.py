@@ -357,27 +357,15 @@ class AdapterReranker(PairReranker):
         if not pairs:
             return scores
         model = self.model
-        groups: dict[str | None, list[int]] = {}
-        for i, (q, d) in enumerate(pairs):
-            groups.setdefault(self.lang_of(q, d), []).append(i)
         qtexts = [self.query_prefix + q.text for q, _ in pairs]
         dtexts = [self.doc_prefix + doc_text(d) for _, d in pairs]
-        bs = self.params.batch_size
-        total = sum((len(ix) + bs - 1) // bs for ix in groups.values())
-        bar = _Bar(total, show_progress, f"rerank {self.name}")
+        lengths = [len(a) + len(b) for a, b in zip(qtexts, dtexts)]
         with torch.inference_mode():
-            for lang in sorted(groups, key=lambda x: (x is not None, x or "")):
-                self.activate(lang)
-                # similar lengths per batch: less padding
-                order = sorted(groups[lang], key=lambda i: -(len(qtexts[i]) + len(dtexts[i])))
-                for idx in batches(len(order), order, bs, show_progress=False, desc=""):
-                    enc = tokenize_pairs(self._tokenizer, [qtexts[i] for i in idx], [dtexts[i] for i in idx],
-                                         self.params.max_length, self._device)
-                    scores[idx] = pair_scores(model, enc, self.pooling).float().cpu().numpy()
-                    bar.update()
-        bar.close()
+            for idx in self._setup_batches([self.lang_of(q, d) for q, d in pairs], lengths, show_progress):
+                enc = tokenize_pairs(self._tokenizer, [qtexts[i] for i in idx], [dtexts[i] for i in idx],
+                                     self.params.max_length, self._device)
+                scores[idx] = pair_scores(model, enc, self.pooling).float().cpu().numpy()
         return scores
-
 
     def _score_bi(self, pairs: Sequence[tuple[Query, Doc]], *, show_progress: bool | None = False) -> np.ndarray:
         """Cosine per pair; each distinct (text, language setup) of either side is encoded once."""
@@ -402,21 +390,29 @@ class AdapterReranker(PairReranker):
 
         model = self.model
         out = np.zeros((len(items), int(model.config.hidden_size)), dtype=np.float32)
+        with torch.inference_mode():
+            for idx in self._setup_batches([lang for lang, _ in items], [len(t) for _, t in items], show_progress):
+                enc = tokenize_texts(self._tokenizer, [items[i][1] for i in idx], self.params.max_length, self._device)
+                out[idx] = embed(model, enc, self.pooling).float().cpu().numpy()
+        return out
+
+    def _setup_batches(self, langs: Sequence[str | None], lengths: Sequence[int], show_progress: bool | None):
+        """Batches of row indices, one language setup each (activated before its batches; the ranking
+        adapter alone first), longest first within a setup (less padding); one progress bar for all."""
         groups: dict[str | None, list[int]] = {}
-        for i, (lang, _) in enumerate(items):
+        for i, lang in enumerate(langs):
             groups.setdefault(lang, []).append(i)
         bs = self.params.batch_size
         bar = _Bar(sum((len(ix) + bs - 1) // bs for ix in groups.values()), show_progress, f"rerank {self.name}")
-        with torch.inference_mode():
+        try:
             for lang in sorted(groups, key=lambda x: (x is not None, x or "")):
                 self.activate(lang)
-                order = sorted(groups[lang], key=lambda i: -len(items[i][1]))
+                order = sorted(groups[lang], key=lambda i: -lengths[i])
                 for idx in batches(len(order), order, bs, show_progress=False, desc=""):
-                    enc = tokenize_texts(self._tokenizer, [items[i][1] for i in idx], self.params.max_length, self._device)
-                    out[idx] = embed(model, enc, self.pooling).float().cpu().numpy()
+                    yield idx
                     bar.update()
-        bar.close()
-        return out
+        finally:
+            bar.close()
 
 
 class _Bar:

@@ -261,17 +261,15 @@ def _new_model(params: TrainParams, device: str):
 def _add_rank_adapter(model, params: TrainParams, leave_out: list[int]) -> None:
     from adapters import SeqBnConfig
 
-    if params.architecture == BI:
-        # zero up-projection ("mam_adapter" init): the untrained adapter is the identity, so a
-        # bi-encoder starts from the base encoder's embeddings
-        config = SeqBnConfig(reduction_factor=params.reduction_factor, leave_out=leave_out, init_weights="mam_adapter")
-        model.add_adapter(RANK, config=config)
-        model.train_adapter(RANK)  # freezes every weight of the base model
-    else:
-        config = SeqBnConfig(reduction_factor=params.reduction_factor, leave_out=leave_out)
-        model.add_adapter(RANK, config=config)
+    cross = params.architecture == CROSS
+    # a bi-encoder's up-projection starts at zero ("mam_adapter" init): the untrained adapter is
+    # the identity, so training starts from the base encoder's embeddings
+    init = {} if cross else {"init_weights": "mam_adapter"}
+    model.add_adapter(RANK, config=SeqBnConfig(reduction_factor=params.reduction_factor, leave_out=leave_out, **init))
+    if cross:
         model.add_classification_head(RANK, num_labels=1, layers=params.head_layers)
-        model.train_adapter(RANK)  # freezes every weight of the base model
+    model.train_adapter(RANK)  # freezes every weight of the base model
+    if cross:
         for p in model.heads[RANK].parameters():
             p.requires_grad_(True)
         model.active_head = RANK

@@ -63,12 +63,9 @@ class ColBERTParams:
     store_text: bool = True
 
     def validate(self) -> None:
-        from xlir.plaid import NBITS, RESIDUAL_CODECS
+        from xlir.plaid import check_settings
 
-        if self.nbits not in NBITS:
-            raise ParamError(f"nbits must be one of {', '.join(map(str, NBITS))}; got {self.nbits}")
-        if self.residual_codec not in RESIDUAL_CODECS:
-            raise ParamError(f"residual_codec must be one of {', '.join(RESIDUAL_CODECS)}; got {self.residual_codec!r}")
+        check_settings(self.nbits, self.residual_codec)
         if self.lang not in (None, ""):
             from xlir.analysis import normalize_lang
 
